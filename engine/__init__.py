@@ -1,0 +1,1 @@
+"""Anchorworld engine core: ECS world, components, clock, input, levels, saves, Game API, CLI."""

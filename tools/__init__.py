@@ -1,0 +1,1 @@
+"""Tools: the editor, the viewer, headless render and benchmarks."""
