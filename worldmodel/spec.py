@@ -82,3 +82,17 @@ class ProxySpec:
         """Cache key: (shape, half-extents to 0.1 mm, material, seed, quantised state)."""
         he = tuple(int(round(v * 1e4)) for v in self.half_extents)
         return (self.shape, he, self.material, self.style_seed, self.quantised_state())
+
+
+STYLE_OFFSET_RANGE = 64.0  # metres: a style seed selects an offset in [0, 64)^3 into the material's noise field
+
+
+def style_offset(style_seed: int) -> np.ndarray:
+    """The noise-field offset (3,) float64 in [0, 64) m that a style seed selects.
+
+    The teacher samples its procedural detail at ``p + style_offset(seed)`` and the world model is
+    given the same offset, so a held-out seed is a fair test: it is a new place in the same field.
+    """
+    h = hashlib.blake2b(f"style:{int(style_seed)}".encode(), digest_size=12).digest()
+    u = np.frombuffer(h, dtype="<u4").astype(np.float64) / 2.0**32
+    return u * STYLE_OFFSET_RANGE
