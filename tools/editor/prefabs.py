@@ -1,0 +1,92 @@
+"""Palette prefabs: proxy shapes × materials, and imported splat captures as static splat entities."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.errors import InputError
+from engine.splats.vocab import MATERIAL_NAMES, SHAPES
+from tools.editor.commands import clean
+from tools.editor.document import Document, Json
+
+# Default half-extents (m) per shape: something a designer can see at once.
+DEFAULT_HALF_EXTENTS: dict[str, list[float]] = {
+    "box": [0.5, 0.5, 0.5],
+    "sphere": [0.5, 0.5, 0.5],
+    "cylinder": [0.4, 0.8, 0.4],
+    "capsule": [0.3, 0.9, 0.3],
+    "plane": [5.0, 0.05, 5.0],
+    "ramp": [1.0, 0.5, 1.0],
+}
+
+SPLAT_SUFFIXES = (".ply", ".spz", ".splat")
+
+
+def proxy_entity(
+    doc: Document,
+    shape: str = "box",
+    material: str = "stone",
+    pos: tuple[float, float, float] | list[float] = (0.0, 0.5, 0.0),
+    uid: str | None = None,
+    name: str | None = None,
+    half_extents: list[float] | None = None,
+) -> dict[str, Json]:
+    """A new entity with a Transform and a Proxy of ``shape`` in ``material``; uid ``<shape>_N``."""
+    if shape not in SHAPES:
+        raise InputError("<editor>", "shape", f"one of {', '.join(SHAPES)}, got {shape!r}")
+    if material not in MATERIAL_NAMES:
+        raise InputError("<editor>", "material", f"one of {', '.join(MATERIAL_NAMES)}, got {material!r}")
+    uid = uid or doc.fresh_uid(shape)
+    return {
+        "uid": uid,
+        "name": name or uid.replace("_", " "),
+        "tags": [],
+        "components": {
+            "Transform": {"pos": clean(list(pos)), "rot": [1.0, 0.0, 0.0, 0.0], "scale": [1.0, 1.0, 1.0]},
+            "Proxy": {
+                "shape": shape,
+                "half_extents": list(half_extents or DEFAULT_HALF_EXTENTS[shape]),
+                "material": material,
+                "style_seed": 0,
+                "state": {},
+            },
+        },
+    }
+
+
+def splat_entity(
+    doc: Document, capture: str | Path, pos: tuple[float, float, float] | list[float] = (0.0, 0.0, 0.0)
+) -> dict[str, Json]:
+    """An anchored static splat entity showing an imported capture (.ply/.spz/.splat).
+
+    The capture is loaded once to check it and to size the stand-in proxy box (its bounds), so the
+    proxy view, picking and physics see the capture's extent. The file path is stored as given.
+    """
+    p = Path(capture)
+    if p.suffix.lower() not in SPLAT_SUFFIXES:
+        raise InputError(str(p), "", f"a splat capture ({', '.join(SPLAT_SUFFIXES)})")
+    half = [0.5, 0.5, 0.5]
+    centre = [0.0, 0.0, 0.0]
+    try:
+        from engine.splats import io as splat_io  # the renderer engineer's loader
+
+        gs = splat_io.load(p)
+        lo, hi = gs.means.min(axis=0), gs.means.max(axis=0)
+        half = clean([max(float(x), 0.01) for x in (hi - lo) / 2])
+        centre = clean([float(x) for x in (hi + lo) / 2])
+    except ImportError:
+        if not p.exists():
+            raise InputError(str(p), "", "an existing splat capture file") from None
+    stem = "".join(ch if ch.isalnum() else "_" for ch in p.stem.lower()) or "capture"
+    uid = doc.fresh_uid(f"splat_{stem}")
+    return {
+        "uid": uid,
+        "name": p.stem,
+        "tags": ["static", "capture"],
+        "components": {
+            "Transform": {"pos": clean(list(pos)), "rot": [1.0, 0.0, 0.0, 0.0], "scale": [1.0, 1.0, 1.0]},
+            "Proxy": {"shape": "box", "half_extents": half, "material": "stone", "style_seed": 0, "state": {}},
+            "SplatCapture": {"path": str(p), "offset": centre},
+            "RigidBody": {"kind": "static"},
+        },
+    }
