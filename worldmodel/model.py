@@ -1,0 +1,281 @@
+"""The world model: proxy spec → Gaussians in the anchor's local frame (one legible file).
+
+Pipeline for one proxy (all entities of a call share the anchor count N):
+
+1. ``encode``: anchor points on the proxy surface (``anchors.py``) become tokens: position in the
+   unit box, normal, and random Fourier features of ``p + style_offset(seed)`` (the same noise-field
+   offset the teacher uses). The entity gets a conditioning vector: material embedding, state
+   vector, shape, log half-extents, lod and low-frequency features of the style offset.
+2. ``WorldModel``: a small pre-LN transformer over the N tokens; every LayerNorm output is
+   FiLM-modulated by the conditioning vector. A linear head emits ``G_MAX`` Gaussians per anchor.
+3. ``decode``: raw outputs become Gaussians whose constraints hold *by parametrisation*:
+   centres ``(h+m)·tanh(atanh(p/(h+m)) + δ)`` stay inside the proxy box grown by the material margin
+   m; scales ``s_min + (s_max − s_min)·sigmoid(·)`` with both bounds tied to the anchor spacing;
+   unit quaternions (a fixed surface-aligned rotation times a normalised w>0 quaternion);
+   opacity ``o_min + (o_max − o_min)·sigmoid(·)`` in (0, 1); colour SH degree 0 from
+   ``sigmoid(·)`` in (0, 1), biased to the material's mean colour.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.splats.gaussians import SH_C0
+from engine.splats.vocab import MATERIAL_NAMES, MATERIALS, SHAPES, STATES
+from worldmodel.anchors import LODS, anchor_count, anchor_points, gaussians_per_anchor, surface_area
+from worldmodel.spec import ProxySpec, style_offset
+
+G_MAX = max(g for _, g in LODS)  # Gaussians per anchor the head emits; a lod may use fewer
+RAW = 14  # raw numbers per Gaussian: δ centre 3, scale 3, quat 4, opacity 1, colour 3
+SCALE_MIN = 0.03  # × anchor spacing: the smallest standard deviation a Gaussian may have
+SCALE_MAX = 1.2  # × anchor spacing: the largest
+OPACITY_MIN, OPACITY_MAX = 0.004, 0.996
+ATANH_LIMIT = 1.0 - 1e-4  # anchor points sit strictly inside the grown box (margin 0 → on its face)
+
+
+@dataclass
+class ModelConfig:
+    """Every setting of the network; saved inside each checkpoint."""
+
+    d_model: int = 64  # token width
+    n_layers: int = 2  # transformer blocks
+    n_heads: int = 4  # attention heads (d_model must divide evenly)
+    mlp_ratio: int = 2  # hidden width of each block's MLP = mlp_ratio × d_model
+    material_dim: int = 16  # learned material embedding width
+    style_freqs: int = 24  # random Fourier directions for the per-anchor style features
+    style_freq_min: float = 0.5  # cycles per metre, lowest per-anchor style frequency
+    style_freq_max: float = 6.0  # cycles per metre, highest
+    global_style_freqs: int = 8  # Fourier directions for the whole-entity style features
+    fourier_seed: int = 1234  # seed of the fixed random frequency matrices (stored as buffers)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ModelConfig:
+        """Build from a dict; unknown keys raise ``TypeError``."""
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        """Plain-dict form for checkpoints."""
+        return asdict(self)
+
+
+TOKEN_IN = 3 + 3  # + 2 * style_freqs, see token_features
+COND_IN = len(STATES) * 2 + len(SHAPES) + 3 + len(LODS)  # + 2 * global_style_freqs + material_dim
+
+
+def fourier_matrices(cfg: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The fixed frequency matrices (3, F) and (3, Fg) in cycles per metre, float64."""
+    rng = np.random.default_rng(cfg.fourier_seed)
+    d = rng.normal(size=(3, cfg.style_freqs))
+    d /= np.linalg.norm(d, axis=0, keepdims=True)
+    f = np.exp(rng.uniform(math.log(cfg.style_freq_min), math.log(cfg.style_freq_max), cfg.style_freqs))
+    g = rng.normal(size=(3, cfg.global_style_freqs)) * 0.15
+    return d * f, g
+
+
+@dataclass
+class Encoded:
+    """Model inputs for B entities with N anchors each (float32 tensors unless noted).
+
+    tokens (B, N, T); cond (B, C); material (B,) int64; anchors (B, N, 3) metric positions;
+    normals (B, N, 3); bound (B, 3) half-extents + margin; spacing (B,); n_gauss G for the lod;
+    base_rgb (B, 3) the material's mean colour.
+    """
+
+    tokens: torch.Tensor
+    cond: torch.Tensor
+    material: torch.Tensor
+    anchors: torch.Tensor
+    normals: torch.Tensor
+    bound: torch.Tensor
+    spacing: torch.Tensor
+    n_gauss: int
+    base_rgb: torch.Tensor
+
+
+def _quat_z_to(n: np.ndarray) -> np.ndarray:
+    """(N, 4) w-first unit quaternions rotating +Z onto the unit normals ``n`` (N, 3)."""
+    z = np.array([0.0, 0.0, 1.0])
+    d = n @ z
+    axis = np.cross(np.broadcast_to(z, n.shape), n)
+    q = np.concatenate([(1.0 + d)[:, None], axis], axis=1)
+    flip = d < -1 + 1e-9  # normal = −Z: rotate π about X
+    q[flip] = [0.0, 1.0, 0.0, 0.0]
+    return q / np.linalg.norm(q, axis=1, keepdims=True)
+
+
+def encode(specs: list[ProxySpec], lod: int, cfg: ModelConfig, device: str | torch.device = "cpu") -> Encoded:
+    """Build model inputs for ``specs`` (all must give the same anchor count at ``lod``).
+
+    Features are computed per entity in float64 numpy, so each entity's inputs do not depend on
+    what else is in the batch.
+    """
+    n = anchor_count(specs[0].shape, specs[0].half_extents, lod)
+    fmat, gmat = fourier_matrices(cfg)
+    toks, conds, anchors, normals, bounds, spacings, base = [], [], [], [], [], [], []
+    for s in specs:
+        if anchor_count(s.shape, s.half_extents, lod) != n:
+            raise ValueError("encode: every spec of one call must share the anchor count")
+        he = np.array(s.half_extents)
+        mat = MATERIALS[s.material]
+        p, nrm = anchor_points(s.shape, s.half_extents, n)
+        off = style_offset(s.style_seed)
+        phase = 2 * math.pi * ((p + off) @ fmat)
+        toks.append(np.concatenate([p / he, nrm, np.sin(phase), np.cos(phase)], axis=1))
+        gphase = 2 * math.pi * (off @ gmat)
+        st = np.array(s.quantised_state(), dtype=np.float64) / 1024.0
+        shape_oh = np.eye(len(SHAPES))[SHAPES.index(s.shape)]
+        lod_oh = np.eye(len(LODS))[lod]
+        loghe = np.clip(np.log(he), -4.0, 4.0) / 2.0
+        conds.append(np.concatenate([st, np.sqrt(st), shape_oh, loghe, lod_oh, np.sin(gphase), np.cos(gphase)]))
+        anchors.append(p)
+        normals.append(nrm)
+        bounds.append(he + mat.margin)
+        spacings.append(math.sqrt(surface_area(s.shape, s.half_extents) / n))
+        base.append(mat.colour)
+
+    def t(a: list, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+        return torch.from_numpy(np.stack(a)).to(device=device, dtype=dtype)
+
+    return Encoded(
+        tokens=t(toks), cond=t(conds), material=torch.tensor([MATERIALS[s.material].id for s in specs], device=device),
+        anchors=t(anchors), normals=t(normals), bound=t(bounds), spacing=t(spacings),
+        n_gauss=gaussians_per_anchor(lod), base_rgb=t(base),
+    )
+
+
+class FiLM(nn.Module):
+    """Feature-wise affine modulation ``(1 + γ(c)) · x + β(c)``, initialised to the identity."""
+
+    def __init__(self, d: int) -> None:
+        super().__init__()
+        self.proj = nn.Linear(d, 2 * d)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:  # x (B,N,D), c (B,D)
+        gamma, beta = self.proj(c).unsqueeze(1).chunk(2, dim=-1)
+        return x * (1 + gamma) + beta
+
+
+class Block(nn.Module):
+    """Pre-LN transformer block; both LayerNorm outputs are FiLM-modulated by the conditioning."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        d = cfg.d_model
+        self.n_heads = cfg.n_heads
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.film1, self.film2 = FiLM(d), FiLM(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, cfg.mlp_ratio * d), nn.GELU(), nn.Linear(cfg.mlp_ratio * d, d))
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:  # x (B,N,D), c (B,D)
+        b, n, d = x.shape
+        q, k, v = self.qkv(self.film1(self.ln1(x), c)).split(d, dim=-1)
+        q, k, v = (t.view(b, n, self.n_heads, d // self.n_heads).transpose(1, 2) for t in (q, k, v))
+        att = torch.softmax((q @ k.transpose(-2, -1)) / math.sqrt(d // self.n_heads), dim=-1)
+        x = x + self.proj((att @ v).transpose(1, 2).reshape(b, n, d))
+        return x + self.mlp(self.film2(self.ln2(x), c))
+
+
+class WorldModel(nn.Module):
+    """Tokens + conditioning → raw Gaussian parameters (B, N, G_MAX, RAW)."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.cfg = cfg
+        d = cfg.d_model
+        fmat, gmat = fourier_matrices(cfg)
+        self.register_buffer("fourier", torch.from_numpy(fmat).float())  # (3, F) kept for the record
+        self.register_buffer("global_fourier", torch.from_numpy(gmat).float())
+        self.material = nn.Embedding(len(MATERIAL_NAMES), cfg.material_dim)
+        self.embed = nn.Linear(TOKEN_IN + 2 * cfg.style_freqs, d)
+        cond_in = COND_IN + 2 * cfg.global_style_freqs + cfg.material_dim
+        self.cond = nn.Sequential(nn.Linear(cond_in, d), nn.GELU(), nn.Linear(d, d))
+        self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
+        self.ln_f = nn.LayerNorm(d)
+        self.film_f = FiLM(d)
+        self.head = nn.Linear(d, G_MAX * RAW)
+        nn.init.normal_(self.head.weight, std=0.01)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, enc: Encoded) -> torch.Tensor:
+        """Raw outputs (B, N, G_MAX, RAW) for the encoded entities."""
+        c = self.cond(torch.cat([enc.cond, self.material(enc.material)], dim=-1))
+        x = self.embed(enc.tokens)
+        for blk in self.blocks:
+            x = blk(x, c)
+        out = self.head(self.film_f(self.ln_f(x), c))
+        return out.view(*out.shape[:2], G_MAX, RAW)
+
+
+# Fixed per-slot layout of the G_MAX Gaussians around an anchor (tangent-plane offsets, × spacing),
+# so that at initialisation they tile the surface instead of stacking on the anchor point.
+_SLOT_OFFSETS = np.array([[0.25, 0.25, 0.0], [-0.25, 0.25, 0.0], [0.25, -0.25, 0.0], [-0.25, -0.25, 0.0]])
+
+
+def decode(raw: torch.Tensor, enc: Encoded) -> dict[str, torch.Tensor]:
+    """Constrained Gaussian parameters from raw outputs ``raw`` (B, N, G_MAX, RAW).
+
+    Returns means (B, M, 3), scales (B, M, 3), quats (B, M, 4) w-first, opacities (B, M),
+    rgb (B, M, 3) with M = N·G for the lod, plus ``s_min``/``s_max`` (B,) for checking.
+    """
+    g = enc.n_gauss
+    raw = raw[:, :, :g]
+    b, n = raw.shape[:2]
+    dev, dt = raw.device, raw.dtype
+    sp = enc.spacing.view(b, 1, 1, 1)
+    bound = enc.bound.view(b, 1, 1, 3)
+    # base rotation: local +Z along the surface normal (computed per anchor in float64)
+    qb = torch.from_numpy(_quat_z_to(enc.normals.detach().cpu().double().reshape(-1, 3).numpy())).to(dev, dt)
+    qb = qb.view(b, n, 1, 4)
+    slot = torch.from_numpy(_SLOT_OFFSETS[:g]).to(dev, dt).view(1, 1, g, 3)
+    start = enc.anchors.unsqueeze(2) + _rotate(qb, slot) * sp  # (B,N,G,3)
+    u0 = torch.atanh((start / bound).clamp(-ATANH_LIMIT, ATANH_LIMIT))
+    means = bound * torch.tanh(u0 + raw[..., 0:3] * sp / bound * 2.0)
+    s_min, s_max = SCALE_MIN * sp, SCALE_MAX * sp
+    scale_bias = torch.tensor([0.0, 0.0, -2.5], device=dev, dtype=dt)  # start thin along the normal
+    scales = s_min + (s_max - s_min) * torch.sigmoid(raw[..., 3:6] - 1.0 + scale_bias)
+    qd = torch.cat([F.softplus(raw[..., 6:7] + 3.0) + 0.05, raw[..., 7:10]], dim=-1)
+    quats = F.normalize(_qmul(qb.expand(-1, -1, g, -1), F.normalize(qd, dim=-1)), dim=-1)
+    opac = OPACITY_MIN + (OPACITY_MAX - OPACITY_MIN) * torch.sigmoid(raw[..., 10] + 2.0)
+    base = enc.base_rgb.clamp(0.02, 0.98)
+    rgb = torch.sigmoid(raw[..., 11:14] + torch.logit(base).view(b, 1, 1, 3))
+    m = n * g
+    return {
+        "means": means.reshape(b, m, 3), "scales": scales.reshape(b, m, 3), "quats": quats.reshape(b, m, 4),
+        "opacities": opac.reshape(b, m), "rgb": rgb.reshape(b, m, 3),
+        "s_min": s_min.view(b), "s_max": s_max.view(b),
+    }
+
+
+def rgb_to_sh0(rgb: torch.Tensor) -> torch.Tensor:
+    """Linear colour (..., 3) → SH degree-0 coefficient (..., 1, 3)."""
+    return ((rgb - 0.5) / SH_C0).unsqueeze(-2)
+
+
+def _qmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Hamilton product of w-first quaternions (..., 4)."""
+    aw, ax, ay, az = a.unbind(-1)
+    bw, bx, by, bz = b.unbind(-1)
+    return torch.stack([
+        aw * bw - ax * bx - ay * by - az * bz,
+        aw * bx + ax * bw + ay * bz - az * by,
+        aw * by - ax * bz + ay * bw + az * bx,
+        aw * bz + ax * by - ay * bx + az * bw,
+    ], dim=-1)
+
+
+def _rotate(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Rotate vectors ``v`` (..., 3) by unit w-first quaternions ``q`` (..., 4)."""
+    q, v = torch.broadcast_tensors(q, torch.cat([torch.zeros_like(v[..., :1]), v], dim=-1))
+    w, xyz, v = q[..., :1], q[..., 1:], v[..., 1:]
+    t = 2.0 * torch.cross(xyz, v, dim=-1)
+    return v + w * t + torch.cross(xyz, t, dim=-1)
