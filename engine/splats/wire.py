@@ -120,6 +120,9 @@ class SplatDelta:
 # ------------------------------------------------------------------------------ quantisation
 
 
+_OTHER_SLOTS = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])  # the three slots that are not idx
+
+
 def _quat_pack(q: np.ndarray) -> np.ndarray:
     """Unit quaternions (N, 4) w-first → smallest-three codes (N, 3) uint8 (little-endian 24 bits)."""
     q = np.asarray(q, np.float64)
@@ -127,13 +130,10 @@ def _quat_pack(q: np.ndarray) -> np.ndarray:
     idx = np.argmax(np.abs(q), axis=1)
     sign = np.where(q[np.arange(len(q)), idx] < 0, -1.0, 1.0)
     q = q * sign[:, None]
-    others = np.stack([np.delete(row, i) for row, i in zip(q, idx, strict=True)]) if len(q) else np.zeros((0, 3))
+    others = q[np.arange(len(q))[:, None], _OTHER_SLOTS[idx]]
     code = np.clip(np.rint((others / _INV_SQRT2 + 1.0) * 63.5), 0, 127).astype(np.uint32)
     word = (idx.astype(np.uint32) << 21) | (code[:, 0] << 14) | (code[:, 1] << 7) | code[:, 2]
     return np.stack([word & 0xFF, (word >> 8) & 0xFF, (word >> 16) & 0xFF], axis=1).astype(np.uint8)
-
-
-_OTHER_SLOTS = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])
 
 
 def _quat_unpack(b: np.ndarray) -> np.ndarray:

@@ -1,0 +1,347 @@
+"""The world-model stage: each tick's LayoutDelta in, encoded SplatDelta messages out.
+
+    stage = WorldModelStage(world_seed=7)
+    stage.consume(layout_delta)          # every tick (cheap: no model call)
+    msg = stage.frame(camera_eye)        # every rendered frame: bytes or None
+    msg = stage.flush(camera_eye)        # tests/screenshots: wait for every generation
+
+What happens to each kind of change:
+
+- ``moved``: an ``xform`` op, the model is not involved (a rolling crate costs 48 bytes).
+- ``spawned`` / ``restyled``: a ``proxy`` op at once (the renderer shows the flat proxy) and a
+  generation request. Requests run on one worker thread, most important first: the largest
+  apparent size (bounding radius / distance) wins. A spawned anchor is generated coarse first
+  (the last LOD), then refined; a restyled one keeps its old Gaussians on screen until the new
+  ones arrive. ``frame`` hands at most ``budget`` finished generations to the renderer per frame
+  and never waits for the model.
+- ``removed``: a ``remove`` op; pending work for the anchor is dropped.
+
+Level of detail is a pure function of the distance from the camera to the anchor's bounding
+sphere (``lod_for``), with a hysteresis band while playing; ``flush`` brings every anchor to its
+exact LOD and waits, so a frame after ``flush`` depends only on the world and the camera pose —
+the persistence guarantees rest on that.
+
+All messages are encoded with :mod:`engine.splats.wire` (quantised), and the stage keeps a
+:class:`~engine.splats.wire.SplatScene` mirror of what it sent, so ``keyframe()`` serves a new
+client (or a save) the full state.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from engine.splats import wire
+from engine.splats.wire import ProxyOp, RemoveOp, SetOp, SplatScene, XformOp
+
+COARSEST = 2  # worldmodel.anchors.LODS has 3 levels: 0 (finest) .. 2 (coarsest)
+LOD_DISTANCES = (6.0, 18.0)  # metres from the camera to the anchor's bounding sphere: lod 0 | 1 | 2
+HYSTERESIS = 1.25  # while playing, coarsen only past distance × this (no flicker at a boundary)
+
+
+def lod_for(distance: float, distances: tuple[float, ...] = LOD_DISTANCES) -> int:
+    """The level of detail for an anchor ``distance`` metres away (0 = finest)."""
+    for lod, d in enumerate(distances):
+        if distance < d:
+            return lod
+    return len(distances)
+
+
+def spec_seed(world_seed: int, uid: str, style_seed: int) -> int:
+    """The model's style seed of an anchor: stable in (world seed, uid, the proxy's style_seed)."""
+    from worldmodel.spec import stable_seed
+
+    return stable_seed(world_seed, uid if not style_seed else f"{uid}#{int(style_seed)}")
+
+
+def make_generator(device: str = "cpu") -> Any:
+    """The shipped world model, or — while no checkpoint is shipped — a seeded random-init one.
+
+    Random init is deterministic too, so every persistence guarantee still holds; only the
+    pictures are less pretty. Imported lazily: torch is not loaded until the first call.
+    """
+    from engine.errors import InputError
+    from worldmodel.generator import Generator
+
+    try:
+        return Generator(device=device)
+    except InputError as exc:
+        from worldmodel.checkpoint import SHIPPED
+
+        if str(SHIPPED) != exc.source or "not found" not in exc.expected:
+            raise
+    import tempfile
+    from pathlib import Path
+
+    import torch
+
+    from worldmodel.checkpoint import save_inference
+    from worldmodel.model import ModelConfig, WorldModel
+
+    path = Path(tempfile.gettempdir()) / "anchorworld-random-init.pt"
+    if not path.exists():
+        state = torch.random.get_rng_state()
+        torch.manual_seed(0)
+        model = WorldModel(ModelConfig())
+        torch.random.set_rng_state(state)
+        save_inference(path, model, {"note": "random init (no shipped checkpoint yet)"})
+    return Generator(path, device=device)
+
+
+@dataclass
+class _Anchor:
+    """What the stage knows of one anchor."""
+
+    spec: Any  # worldmodel.spec.ProxySpec
+    key: tuple  # spec.key()
+    centre: np.ndarray  # (3,) world position
+    radius: float  # bounding-sphere radius, metres
+    shown: tuple | None = None  # (key, lod) of the Gaussians the renderer has
+
+
+@dataclass(order=True)
+class _Request:
+    priority: float  # negative apparent size: the heap pops the largest first
+    order: int  # FIFO among equals (deterministic)
+    uid: str = ""
+    key: tuple = ()
+    lod: int = 0
+    spec: Any = None
+
+
+class WorldModelStage:
+    """Turns LayoutDeltas into SplatDelta messages, running the world model off the frame path.
+
+    world_seed: the level's seed (anchor style seeds derive from it and the uid).
+    generator: anything with ``generate(specs, lod) -> list[GaussianSet]``; default
+    :func:`make_generator` (created lazily on first use).
+    budget: finished generations handed to the renderer per frame.
+    threaded: run the model on a worker thread (False: ``frame`` generates ``budget`` itself).
+    min_lod / max_lod: the finest / coarsest level used (tests pin both to the coarsest to stay cheap).
+    """
+
+    def __init__(self, world_seed: int = 0, generator: Any = None, budget: int = 8, threaded: bool = True,
+                 lod_distances: tuple[float, ...] = LOD_DISTANCES, max_lod: int = COARSEST, min_lod: int = 0) -> None:
+        self.world_seed = int(world_seed)
+        self._generator = generator
+        self.budget = int(budget)
+        self.threaded = threaded
+        self.lod_distances = tuple(lod_distances)
+        self.max_lod = int(max_lod)
+        self.min_lod = min(int(min_lod), self.max_lod)
+        self.anchors: dict[str, _Anchor] = {}
+        self.mirror = SplatScene("worldmodel-stage")
+        self.seq = 0
+        self.last_delta_bytes = 0
+        self.total_bytes = 0
+        self._ops: list[dict[str, Any]] = []  # packed ops waiting for the next message
+        self._heap: list[_Request] = []
+        self._order = 0
+        self._done: list[tuple[_Request, Any]] = []
+        self._outstanding: set[tuple] = set()  # (uid, key, lod) running or done but not yet accepted
+        self._busy = 0
+        self._cv = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self._stop = False
+        self._eye = np.zeros(3)
+
+    # ------------------------------------------------------------------ inputs (sim thread)
+
+    def consume(self, delta: Any) -> None:
+        """Apply one tick's ``engine.layout.LayoutDelta``; only queues work, never runs the model."""
+        for uid in delta.removed:
+            self.anchors.pop(uid, None)
+            self._ops.append(wire.pack_op(RemoveOp(uid)))
+        for entry in list(delta.spawned) + list(delta.restyled):
+            self._upsert(entry.uid, entry.transform, entry.proxy)
+        for uid, transform in delta.moved:
+            a = self.anchors.get(uid)
+            if a is not None:
+                self._place(uid, a, transform)
+
+    def _upsert(self, uid: str, transform: Any, proxy: Any) -> None:
+        from worldmodel.spec import ProxySpec
+
+        he = tuple(float(v) for v in proxy.half_extents)
+        spec = ProxySpec.from_state_dict(proxy.shape, he, proxy.material,
+                                         spec_seed(self.world_seed, uid, proxy.style_seed), proxy.state)
+        a = self.anchors.get(uid)
+        if a is None:
+            a = self.anchors[uid] = _Anchor(spec, spec.key(), np.zeros(3), 0.0)
+        else:
+            a.spec, a.key = spec, spec.key()
+        self._ops.append(wire.pack_op(ProxyOp(uid, spec.shape, spec.half_extents, spec.material, spec.state)))
+        self._place(uid, a, transform)
+
+    def _place(self, uid: str, a: _Anchor, transform: Any) -> None:
+        m = transform.matrix()
+        a.centre = np.asarray(m[:3, 3], np.float64)
+        a.radius = float(np.linalg.norm(np.asarray(a.spec.half_extents) * np.abs(np.asarray(transform.scale))))
+        self._ops.append(wire.pack_op(XformOp(uid, m)))
+
+    # ------------------------------------------------------------------ outputs (render thread)
+
+    def frame(self, eye: Any) -> bytes | None:
+        """Once per rendered frame: schedule LOD work for camera position ``eye`` (3,), collect up to
+        ``budget`` finished generations, and return one encoded message (None when nothing changed)."""
+        self._eye = np.asarray(eye, np.float64).reshape(3)
+        self._schedule(exact=False)
+        if self.threaded:
+            self._ensure_worker()
+            with self._cv:
+                ready, self._done = self._done[: self.budget], self._done[self.budget:]
+        else:
+            ready = [self._generate(r) for r in self._pop(self.budget)]
+        for req, gs in ready:
+            self._accept(req, gs)
+        return self._emit()
+
+    def flush(self, eye: Any, timeout: float = 600.0) -> bytes | None:
+        """Bring every anchor to its exact LOD for ``eye`` and wait for all of it; one message.
+
+        Deterministic: after ``flush`` the renderer's state depends only on the layout and ``eye``.
+        """
+        self._eye = np.asarray(eye, np.float64).reshape(3)
+        deadline = time.monotonic() + timeout
+        while True:
+            self._schedule(exact=True)
+            with self._cv:
+                todo = self._heap
+                self._heap = []
+                while self._busy and time.monotonic() < deadline:
+                    self._cv.wait(0.05)
+                ready, self._done = self._done, []
+            ready += [self._generate(r) for r in sorted(todo)]
+            for req, gs in ready:
+                self._accept(req, gs)
+            if all(a.shown == (a.key, self._target(a, exact=True)) for a in self.anchors.values()):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError("world-model stage: flush did not finish in time")
+        return self._emit()
+
+    def keyframe(self) -> bytes:
+        """Everything sent so far as one keyframe message (for a new client or a save)."""
+        return self.mirror.keyframe()
+
+    @property
+    def pending(self) -> int:
+        """Generations queued, running or finished but not yet handed to the renderer."""
+        with self._cv:
+            return len(self._heap) + self._busy + len(self._done)
+
+    def splat_count(self) -> int:
+        """Gaussians currently sent to the renderer."""
+        return self.mirror.splat_count()
+
+    def close(self) -> None:
+        """Stop the worker thread."""
+        with self._cv:
+            self._stop = True
+            self._cv.notify_all()
+        if self._worker is not None:
+            self._worker.join(timeout=30)
+            self._worker = None
+
+    # ------------------------------------------------------------------ scheduling
+
+    def _distance(self, a: _Anchor) -> float:
+        return max(0.0, float(np.linalg.norm(a.centre - self._eye)) - a.radius)
+
+    def _target(self, a: _Anchor, exact: bool) -> int:
+        d = self._distance(a)
+        want = min(max(lod_for(d, self.lod_distances), self.min_lod), self.max_lod)
+        if exact or a.shown is None or a.shown[0] != a.key:
+            return want
+        held = a.shown[1]
+        if want > held and lod_for(d / HYSTERESIS, self.lod_distances) <= held:
+            return held  # inside the hysteresis band: keep the finer set
+        return want
+
+    def _schedule(self, exact: bool) -> None:
+        """Queue (or re-prioritise) the generation each anchor needs for the current camera."""
+        queue: list[_Request] = []
+        with self._cv:
+            for uid in sorted(self.anchors):
+                a = self.anchors[uid]
+                lod = self._target(a, exact)
+                if not exact and a.shown is None and lod < self.max_lod:
+                    lod = self.max_lod  # coarse first: something to look at soon
+                want = (a.key, lod)
+                if a.shown == want or (uid, *want) in self._outstanding:
+                    continue
+                d = self._distance(a)
+                size = a.radius / max(d + a.radius, 0.1)
+                queue.append(_Request(-size, 0, uid, a.key, lod, a.spec))
+            for i, r in enumerate(sorted(queue)):  # deterministic order for equal sizes
+                r.order = self._order + i
+            self._order += len(queue)
+            self._heap = queue
+            heapq.heapify(self._heap)
+            if queue:
+                self._cv.notify_all()
+
+    def _pop(self, n: int) -> list[_Request]:
+        with self._cv:
+            return [heapq.heappop(self._heap) for _ in range(min(n, len(self._heap)))]
+
+    def _generate(self, req: _Request) -> tuple[_Request, Any]:
+        if self._generator is None:
+            self._generator = make_generator()
+        return req, self._generator.generate([req.spec], req.lod)[0]
+
+    def _accept(self, req: _Request, gs: Any) -> None:
+        with self._cv:
+            self._outstanding.discard((req.uid, req.key, req.lod))
+        a = self.anchors.get(req.uid)
+        if a is None or a.key != req.key:
+            return  # removed or restyled since: stale
+        if isinstance(gs, BaseException):
+            raise RuntimeError(f"world model failed on anchor {req.uid!r}") from gs
+        a.shown = (req.key, req.lod)
+        self._ops.append(wire.pack_op(SetOp(req.uid, gs, req.lod)))
+
+    def _ensure_worker(self) -> None:
+        if self._worker is None:
+            if self._generator is None:
+                self._generator = make_generator()
+            self._stop = False
+            self._worker = threading.Thread(target=self._work, name="worldmodel-stage", daemon=True)
+            self._worker.start()
+
+    def _work(self) -> None:
+        while True:
+            with self._cv:
+                while not self._heap and not self._stop:
+                    self._cv.wait()
+                if self._stop:
+                    return
+                req = heapq.heappop(self._heap)
+                self._outstanding.add((req.uid, req.key, req.lod))
+                self._busy += 1
+            try:
+                result = self._generate(req)
+            except Exception as exc:  # handed to the render thread, raised there by _accept
+                result = (req, exc)
+            finally:
+                with self._cv:
+                    self._busy -= 1
+                    self._done.append(result)
+                    self._cv.notify_all()
+
+    def _emit(self) -> bytes | None:
+        if not self._ops:
+            return None
+        ops, self._ops = self._ops, []
+        data = wire.encode_packed(self.seq, ops)
+        self.seq += 1
+        self.mirror.apply_bytes(data)
+        self.last_delta_bytes = len(data)
+        self.total_bytes += len(data)
+        return data
+
