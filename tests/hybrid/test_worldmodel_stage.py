@@ -1,0 +1,125 @@
+"""The world-model stage: what each kind of layout change sends to the renderer, and determinism."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.components import Proxy, Transform
+from engine.layout import LayoutDelta, LayoutEntry
+from engine.splats import wire
+from engine.splats.wire import ProxyOp, RemoveOp, SetOp, SplatScene, XformOp
+from systems.worldmodel_stage import WorldModelStage, lod_for, make_generator
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return make_generator()
+
+
+def entry(uid: str, pos=(0.0, 0.5, 0.0), material="brick", state=None) -> LayoutEntry:
+    return LayoutEntry(uid, Transform(pos), Proxy("box", (0.5, 0.5, 0.5), material, 0, dict(state or {})))
+
+
+def kinds(msg: bytes | None) -> list[tuple[str, str]]:
+    if msg is None:
+        return []
+    return [(type(op).__name__, op.anchor) for op in wire.decode(msg).ops]
+
+
+def test_spawn_shows_proxy_at_once_then_gaussians_without_the_frame_waiting(generator) -> None:
+    stage = WorldModelStage(3, generator, threaded=False, budget=1, min_lod=2)
+    stage.consume(LayoutDelta(0, spawned=[entry("a"), entry("b", (3, 0.5, 0))]))
+    first = wire.decode(stage.frame((0, 1, 5)))
+    proxies = [op for op in first.ops if isinstance(op, ProxyOp)]
+    assert {p.anchor for p in proxies} == {"a", "b"}
+    assert sum(isinstance(op, SetOp) for op in first.ops) == 1  # budget 1: one set this frame
+    assert stage.pending == 1
+    second = kinds(stage.frame((0, 1, 5)))
+    assert [k for k, _ in second] == ["SetOp"] and stage.pending == 0
+    stage.close()
+
+
+def test_moved_is_an_xform_and_never_calls_the_model(generator) -> None:
+    calls = []
+
+    class Counting:
+        def generate(self, specs, lod):
+            calls.append(len(specs))
+            return generator.generate(specs, lod)
+
+    stage = WorldModelStage(3, Counting(), threaded=False, min_lod=2)
+    stage.consume(LayoutDelta(0, spawned=[entry("crate")]))
+    stage.flush((0, 1, 5))
+    n = len(calls)
+    stage.consume(LayoutDelta(1, moved=[("crate", Transform((0, 2, 0)))]))
+    msg = stage.frame((0, 1, 5))
+    assert kinds(msg) == [("XformOp", "crate")] and len(calls) == n
+    op = wire.decode(msg).ops[0]
+    assert isinstance(op, XformOp) and op.matrix[1, 3] == 2.0
+    assert len(msg) < 100  # a transform costs tens of bytes, not a re-upload
+
+
+def test_removed_frees_the_anchor_and_drops_pending_work(generator) -> None:
+    stage = WorldModelStage(3, generator, threaded=False, budget=0, min_lod=2)
+    stage.consume(LayoutDelta(0, spawned=[entry("a")]))
+    stage.frame((0, 1, 5))
+    stage.consume(LayoutDelta(1, removed=["a"]))
+    stage.budget = 8
+    msg = stage.frame((0, 1, 5))
+    assert kinds(msg) == [("RemoveOp", "a")]
+    assert stage.mirror.anchors == {} and stage.pending == 0
+
+
+def test_restyle_keeps_old_gaussians_until_new_ones_arrive_and_state_round_trip_is_bit_identical(generator) -> None:
+    """Persistence guarantee (3): wetness 0 -> 0.4 -> 0 gives back bit-identical Gaussians."""
+    stage = WorldModelStage(3, generator, threaded=True, min_lod=2)
+    renderer = SplatScene()
+    stage.consume(LayoutDelta(0, spawned=[entry("wall")]))
+    renderer.apply_bytes(stage.flush((0, 1, 5)))
+    dry = renderer.anchors["wall"].gaussians
+    stage.consume(LayoutDelta(1, restyled=[entry("wall", state={"wetness": 0.4})]))
+    stage.budget = 0
+    renderer.apply_bytes(stage.frame((0, 1, 5)))
+    assert renderer.anchors["wall"].proxy.state[1] == pytest.approx(0.4)
+    assert renderer.anchors["wall"].gaussians is dry  # old splats stay on screen meanwhile
+    renderer.apply_bytes(stage.flush((0, 1, 5)))
+    wet = renderer.anchors["wall"].gaussians
+    assert not wet.equals(dry)
+    stage.consume(LayoutDelta(2, restyled=[entry("wall", state={"wetness": 0.0})]))
+    renderer.apply_bytes(stage.flush((0, 1, 5)))
+    assert renderer.anchors["wall"].gaussians.equals(dry)
+    stage.close()
+
+
+def test_lod_follows_distance_coarse_first_then_refined(generator) -> None:
+    assert [lod_for(d) for d in (0.0, 5.9, 6.0, 17.9, 18.0, 500.0)] == [0, 0, 1, 1, 2, 2]
+    stage = WorldModelStage(3, generator, threaded=False, budget=1)
+    stage.consume(LayoutDelta(0, spawned=[entry("near")]))
+    first = [op for op in wire.decode(stage.frame((0, 1, 2))).ops if isinstance(op, SetOp)]
+    assert [op.lod for op in first] == [2]  # coarse first
+    refined = [op for op in wire.decode(stage.frame((0, 1, 2))).ops if isinstance(op, SetOp)]
+    assert [op.lod for op in refined] == [0]
+    assert len(refined[0].gaussians) > len(first[0].gaussians)
+    far = stage.flush((0, 1, 40))  # walk away: coarse again, exactly
+    assert [op.lod for op in wire.decode(far).ops if isinstance(op, SetOp)] == [2]
+
+
+def test_two_stages_fed_the_same_layout_send_identical_keyframes(generator) -> None:
+    layout = LayoutDelta(0, spawned=[entry(f"e{i}", (i * 2.0, 0.5, -i * 1.5), m)
+                                     for i, m in enumerate(("brick", "stone", "grass", "metal"))])
+    frames = []
+    for threaded in (True, False):
+        stage = WorldModelStage(11, generator, threaded=threaded, min_lod=1)
+        stage.consume(layout)
+        for _ in range(3):
+            stage.frame((0, 1, 6))
+        stage.flush((0, 1, 6))
+        frames.append(stage.mirror.keyframe(seq=0))
+        stage.close()
+    assert frames[0] == frames[1]
+    client = SplatScene()
+    client.apply_bytes(frames[0])
+    assert set(client.anchors) == {"e0", "e1", "e2", "e3"}
+    assert all(a.gaussians is not None and np.isfinite(a.gaussians.means).all() for a in client.anchors.values())
+    assert not any(isinstance(op, RemoveOp) for op in wire.decode(frames[0]).ops)
