@@ -53,10 +53,11 @@ def lod_for(distance: float, distances: tuple[float, ...] = LOD_DISTANCES) -> in
 
 
 def spec_seed(world_seed: int, uid: str, style_seed: int) -> int:
-    """The model's style seed of an anchor: stable in (world seed, uid, the proxy's style_seed)."""
+    """The model's style seed of an anchor: the proxy's own ``style_seed`` (``Game`` sets it to
+    ``stable_seed(world seed, uid)``), or that stable seed when the proxy leaves it 0."""
     from worldmodel.spec import stable_seed
 
-    return stable_seed(world_seed, uid if not style_seed else f"{uid}#{int(style_seed)}")
+    return int(style_seed) if style_seed else stable_seed(world_seed, uid)
 
 
 def make_generator(device: str = "cpu") -> Any:
@@ -105,6 +106,7 @@ class _Anchor:
     key: tuple  # spec.key()
     centre: np.ndarray  # (3,) world position
     radius: float  # bounding-sphere radius, metres
+    matrix: np.ndarray  # (4, 4) local→world
     shown: tuple | None = None  # (key, lod) of the Gaussians the renderer has
 
 
@@ -143,7 +145,10 @@ class WorldModelStage:
         self.seq = 0
         self.last_delta_bytes = 0
         self.total_bytes = 0
-        self._ops: list[dict[str, Any]] = []  # packed ops waiting for the next message
+        self._ops: list[dict[str, Any]] = []  # packed set ops waiting for the next message
+        self._removed: list[str] = []
+        self._dirty_proxy: set[str] = set()
+        self._dirty_xform: set[str] = set()
         self._heap: list[_Request] = []
         self._order = 0
         self._done: list[tuple[_Request, Any]] = []
@@ -157,10 +162,14 @@ class WorldModelStage:
     # ------------------------------------------------------------------ inputs (sim thread)
 
     def consume(self, delta: Any) -> None:
-        """Apply one tick's ``engine.layout.LayoutDelta``; only queues work, never runs the model."""
+        """Apply one tick's ``engine.layout.LayoutDelta``; only records what changed, never runs the
+        model. Several ticks between two frames coalesce: one ``xform`` per moved anchor per frame."""
         for uid in delta.removed:
-            self.anchors.pop(uid, None)
-            self._ops.append(wire.pack_op(RemoveOp(uid)))
+            if self.anchors.pop(uid, None) is not None or uid in self.mirror.anchors:
+                self._removed.append(uid)
+            self._dirty_proxy.discard(uid)
+            self._dirty_xform.discard(uid)
+            self._ops = [op for op in self._ops if op["a"] != uid]
         for entry in list(delta.spawned) + list(delta.restyled):
             self._upsert(entry.uid, entry.transform, entry.proxy)
         for uid, transform in delta.moved:
@@ -176,17 +185,35 @@ class WorldModelStage:
                                          spec_seed(self.world_seed, uid, proxy.style_seed), proxy.state)
         a = self.anchors.get(uid)
         if a is None:
-            a = self.anchors[uid] = _Anchor(spec, spec.key(), np.zeros(3), 0.0)
+            a = self.anchors[uid] = _Anchor(spec, spec.key(), np.zeros(3), 0.0, np.eye(4))
         else:
             a.spec, a.key = spec, spec.key()
-        self._ops.append(wire.pack_op(ProxyOp(uid, spec.shape, spec.half_extents, spec.material, spec.state)))
+        self._dirty_proxy.add(uid)
         self._place(uid, a, transform)
 
     def _place(self, uid: str, a: _Anchor, transform: Any) -> None:
-        m = transform.matrix()
-        a.centre = np.asarray(m[:3, 3], np.float64)
+        a.matrix = transform.matrix()
+        a.centre = np.asarray(a.matrix[:3, 3], np.float64)
         a.radius = float(np.linalg.norm(np.asarray(a.spec.half_extents) * np.abs(np.asarray(transform.scale))))
-        self._ops.append(wire.pack_op(XformOp(uid, m)))
+        self._dirty_xform.add(uid)
+
+    # ------------------------------------------------------------------ the System protocol
+
+    name = "worldmodel"
+
+    def attach(self, game: Any) -> None:
+        """Registered as the ``worldmodel`` slot of ``systems.SLOTS``: take the game's seed."""
+        self.world_seed = int(game.seed)
+
+    def on_layout(self, delta: Any) -> None:
+        """The layout stage hands every tick's delta here."""
+        self.consume(delta)
+
+    def tick(self, game: Any, dt: float) -> None:
+        """Nothing per tick: the work is in ``on_layout`` (cheap) and ``frame`` (render side)."""
+
+    def load_state(self, state: Any) -> None:
+        """After a load the layout is re-published as spawned; keep what was generated (the cache)."""
 
     # ------------------------------------------------------------------ outputs (render thread)
 
@@ -339,9 +366,17 @@ class WorldModelStage:
                     self._cv.notify_all()
 
     def _emit(self) -> bytes | None:
-        if not self._ops:
+        ops = [wire.pack_op(RemoveOp(u)) for u in self._removed]
+        for uid in sorted(self._dirty_proxy):
+            sp = self.anchors[uid].spec
+            ops.append(wire.pack_op(ProxyOp(uid, sp.shape, sp.half_extents, sp.material, sp.state)))
+        ops += [wire.pack_op(XformOp(uid, self.anchors[uid].matrix)) for uid in sorted(self._dirty_xform)]
+        ops += self._ops
+        self._removed, self._ops = [], []
+        self._dirty_proxy.clear()
+        self._dirty_xform.clear()
+        if not ops:
             return None
-        ops, self._ops = self._ops, []
         data = wire.encode_packed(self.seq, ops)
         self.seq += 1
         self.mirror.apply_bytes(data)
