@@ -1,0 +1,180 @@
+"""The low-poly layout a tick publishes, and the change tracking that produces it.
+
+Only entities with Anchor + Transform + Proxy are part of the layout. Each tick
+``LayoutTracker.publish(world, tick)`` returns a ``LayoutDelta`` with only what changed since the
+previous publish:
+
+- ``spawned``: entered the layout (new entity, or it gained its Anchor/Transform/Proxy);
+- ``removed``: uids that left it (despawned, or lost one of the three);
+- ``restyled``: the Proxy was written (``world.set``/``world.touch``), with the current transform;
+- ``moved``: the transform's value differs from the last published one (and nothing else changed).
+
+One mechanism: membership changes come from the world's write API, proxy changes from its write
+versions, transform changes from one vectorised diff of the world's transform table against the
+published copy. ``_publish_reference`` is the plain twin used by tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine.components import Anchor, Proxy, Transform
+
+
+@dataclass
+class LayoutEntry:
+    """One anchor's published layout: its uid, transform (a detached copy) and proxy."""
+
+    uid: str
+    transform: Transform
+    proxy: Proxy
+
+
+@dataclass
+class LayoutDelta:
+    """What changed in the layout at ``tick``; lists are sorted by uid."""
+
+    tick: int
+    spawned: list[LayoutEntry] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    restyled: list[LayoutEntry] = field(default_factory=list)
+    moved: list[tuple[str, Transform]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.spawned or self.removed or self.restyled or self.moved)
+
+    def summary(self) -> dict[str, int]:
+        """Counts per kind, for overlays and logs."""
+        return {"spawned": len(self.spawned), "removed": len(self.removed),
+                "restyled": len(self.restyled), "moved": len(self.moved)}
+
+
+def _copy_proxy(p: Proxy) -> Proxy:
+    return Proxy(p.shape, p.half_extents.copy(), p.material, p.style_seed, dict(p.state))
+
+
+class LayoutTracker:
+    """The last published layout of one world, and the diff against it."""
+
+    def __init__(self) -> None:
+        self.published: dict[int, str] = {}  # entity -> uid
+        self.rows: dict[int, int] = {}  # entity -> transform-table row
+        self.pub = np.zeros((0, 10), np.float64)  # published transform per row
+        self.mask = np.zeros(0, bool)  # row belongs to a published entity
+        self.version = 0  # world version at the last publish
+
+    def reset(self) -> None:
+        """Forget what was published: the next publish spawns every member (after a load)."""
+        self.__init__()  # type: ignore[misc]
+
+    def _fit(self, n: int) -> None:
+        if len(self.pub) < n:
+            cap = max(n, 2 * len(self.pub), 64)
+            pub = np.zeros((cap, 10), np.float64)
+            pub[: len(self.pub)] = self.pub
+            mask = np.zeros(cap, bool)
+            mask[: len(self.mask)] = self.mask
+            self.pub, self.mask = pub, mask
+
+    def publish(self, world, tick: int) -> LayoutDelta:  # world: engine.world.World
+        """Diff the world against the last publish and return the delta (then it is the new baseline)."""
+        table = world.table
+        self._fit(len(table.data))
+        delta = LayoutDelta(tick)
+        spawned: list[int] = []
+        # 1. membership (Anchor/Transform/Proxy added or removed, despawns)
+        dirty = world.membership_dirty
+        if dirty:
+            for e in dirty:
+                row = self.rows.pop(e, None)
+                if row is not None:
+                    self.mask[row] = False
+            for e in sorted(dirty):
+                was = self.published.get(e)
+                member = world.exists(e) and world.is_layout_member(e)
+                uid = world.uid(e) if member else None
+                if was is not None and was != uid:
+                    delta.removed.append(was)
+                    del self.published[e]
+                if member:
+                    row = table.row_of[e]
+                    self.rows[e] = row
+                    self.mask[row] = True
+                    if was != uid:
+                        self.published[e] = uid
+                        spawned.append(e)
+            dirty.clear()
+        # 2. proxy writes since the last publish
+        spawned_set = set(spawned)
+        restyled = sorted(e for e in world.changed(Proxy, self.version) if e in self.published and e not in spawned_set)
+        # 3. transform value diff, vectorised over the whole table
+        n = table.size
+        data = table.data
+        diff = np.any(data[:n] != self.pub[:n], axis=1)
+        diff &= self.mask[:n]
+        moved_rows = np.flatnonzero(diff)
+        self.pub[:n] = data[:n]
+        skip = spawned_set.union(restyled)
+        for e in spawned:
+            delta.spawned.append(LayoutEntry(self.published[e], world.get(e, Transform).copy(), _copy_proxy(world.get(e, Proxy))))
+        for e in restyled:
+            delta.restyled.append(LayoutEntry(self.published[e], world.get(e, Transform).copy(), _copy_proxy(world.get(e, Proxy))))
+        if len(moved_rows):
+            ents = table.row_entity[moved_rows]
+            for row, e in zip(moved_rows.tolist(), ents.tolist(), strict=True):
+                if e in skip:
+                    continue
+                delta.moved.append((self.published[e], Transform(data[row, 0:3], data[row, 3:7], data[row, 7:10])))
+        self.version = world.version
+        delta.spawned.sort(key=lambda x: x.uid)
+        delta.restyled.sort(key=lambda x: x.uid)
+        delta.removed.sort()
+        delta.moved.sort(key=lambda x: x[0])
+        return delta
+
+
+def full_layout(world, tick: int = 0) -> LayoutDelta:
+    """Every layout member as ``spawned`` (a keyframe), without touching any tracker's state."""
+    delta = LayoutDelta(tick)
+    for e, (a, t, p) in world.query(Anchor, Transform, Proxy):
+        delta.spawned.append(LayoutEntry(a.uid, t.copy(), _copy_proxy(p)))
+    delta.spawned.sort(key=lambda x: x.uid)
+    return delta
+
+
+class _ReferenceTracker:
+    """Plain twin of ``LayoutTracker``: snapshots every member each tick and compares objects.
+
+    Only writes through ``world.set``/``world.touch`` mark restyles, as in the fast path.
+    """
+
+    def __init__(self) -> None:
+        self.snap: dict[str, tuple[int, np.ndarray]] = {}
+        self.version = 0
+
+    def publish(self, world, tick: int) -> LayoutDelta:
+        delta = LayoutDelta(tick)
+        now: dict[str, tuple[int, np.ndarray]] = {}
+        proxies = world.changed(Proxy, self.version)
+        for e, (a, t, p) in world.query(Anchor, Transform, Proxy):
+            now[a.uid] = (e, np.concatenate([t.pos, t.rot, t.scale]))
+            entry = LayoutEntry(a.uid, t.copy(), _copy_proxy(p))
+            old = self.snap.get(a.uid)
+            if old is None or old[0] != e:
+                if old is not None:
+                    delta.removed.append(a.uid)
+                delta.spawned.append(entry)
+            elif e in proxies:
+                delta.restyled.append(entry)
+            elif not np.array_equal(old[1], now[a.uid][1]):
+                delta.moved.append((a.uid, t.copy()))
+        delta.removed.extend(u for u in self.snap if u not in now)
+        self.snap = now
+        self.version = world.version
+        delta.spawned.sort(key=lambda x: x.uid)
+        delta.restyled.sort(key=lambda x: x.uid)
+        delta.removed.sort()
+        delta.moved.sort(key=lambda x: x[0])
+        return delta
