@@ -1,0 +1,315 @@
+"""Procedural reference assets: one triangle mesh per (material, shape, half-extents, style seed).
+
+The mesh does not depend on the appearance state: damage, wetness, snow and burn are applied in the
+shaders (``teacher.glsl``) as smooth functions of the state, so one mesh serves every state and states
+change the picture continuously. All randomness comes from a generator seeded with
+``(style_seed, material id, shape index)``, so the same spec always yields the same mesh.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from engine.splats.vocab import MATERIALS, SHAPES
+from worldmodel.teacher import meshes as M
+from worldmodel.teacher.surface import grid_mesh, grid_triangles, patches, recompute_normals
+
+MAX_DETAIL = 12000  # cap on detail pieces per asset; larger surfaces get proportionally larger pieces
+
+
+class Asset:
+    """Everything needed to build one asset: the patches, bounds, margin and the seeded generator."""
+
+    def __init__(self, shape: str, half_extents: tuple[float, float, float], material: str, seed: int) -> None:
+        self.shape = shape
+        self.h = np.asarray(half_extents, np.float64)
+        self.material = MATERIALS[material]
+        self.margin = self.material.margin
+        self.rng = np.random.default_rng(np.random.SeedSequence([int(seed), self.material.id, SHAPES.index(shape)]))
+        self.patches = patches(shape, half_extents)
+        self.area = sum(p.length_u * p.length_v for p in self.patches)
+        self.offset = self.rng.random(3) * 256.0  # the seed's window into the fixed noise field
+        self.parts: list[np.ndarray] = []
+
+    # -- base surface -------------------------------------------------------------------------
+    def base(self, colour: tuple[float, float, float], spacing: float = 0.08,
+             displace: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, max_cells: int = 48) -> None:
+        """Mesh every patch; ``displace(pos, normal) -> (...,)`` offsets along the normal (metres)."""
+        for patch in self.patches:
+            p, n, _ = grid_mesh(patch, spacing, max_cells)
+            if displace is not None:
+                p = p + displace(p, n)[..., None] * n
+                n = recompute_normals(p, n)
+            tri_p, tri_n = grid_triangles(p), grid_triangles(n)
+            alb = np.broadcast_to(np.asarray(colour, np.float64), tri_p.shape)
+            self.parts.append(M.vertices(tri_p, tri_n, alb, tri_p, np.full(len(tri_p), -1.0), 0.0))
+
+    # -- placement ----------------------------------------------------------------------------
+    def scatter(self, density: float, up_only: float = -2.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Stratified random points over the surface at ``density`` per m² (capped).
+
+        Returns (pos (N,3), frames (N,3,3), u (N,), size factor ≥ 1 when the cap thinned them out).
+        Points whose normal's y is below ``up_only`` are dropped.
+        """
+        want = density * self.area
+        factor = max(1.0, math.sqrt(want / MAX_DETAIL))
+        ps, frs = [], []
+        for patch in self.patches:
+            n = int(self.rng.poisson(density * patch.length_u * patch.length_v / factor**2))
+            if n == 0:
+                continue
+            s, t = self.rng.random(n), self.rng.random(n)
+            p, nr, du, ok = patch.layout(s, t)
+            ok &= nr[:, 1] >= up_only
+            ps.append(p[ok])
+            frs.append(M.frames(nr[ok], du[ok]))
+        if not ps:
+            return np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), factor
+        pos, fr = np.concatenate(ps), np.concatenate(frs)
+        return pos, fr, self.rng.random(len(pos)), factor
+
+    def lattice(self, cell_u: float, cell_v: float, stagger: float, gap: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Rows of cells (bricks, tiles, planks, panels) in each patch's (u, v) metres.
+
+        Row r's cells are shifted by ``stagger * r`` cells. Cells are clipped at patch borders.
+        Returns (centres (N,3), frames (N,3,3), sizes (N,2) in metres without the gap, u (N,)).
+        """
+        total = sum(math.ceil(p.length_u / cell_u) * math.ceil(p.length_v / cell_v) for p in self.patches)
+        k = max(1.0, math.sqrt(total / MAX_DETAIL))
+        cell_u, cell_v, gap = cell_u * k, cell_v * k, gap * k
+        cs, frs, szs = [], [], []
+        for patch in self.patches:
+            rows = max(1, math.ceil(patch.length_v / cell_v - 1e-9))
+            phase = self.rng.random()
+            for r in range(rows):
+                v0, v1 = r * cell_v, min((r + 1) * cell_v, patch.length_v)
+                shift = ((stagger * r + phase) % 1.0) * cell_u
+                starts = np.arange(-shift, patch.length_u, cell_u)
+                u0 = np.maximum(starts, 0.0)
+                u1 = np.minimum(starts + cell_u, patch.length_u)
+                keep = (u1 - u0) > 0.25 * cell_u
+                u0, u1 = u0[keep], u1[keep]
+                if len(u0) == 0:
+                    continue
+                s = (u0 + u1) / 2 / patch.length_u
+                t = np.full_like(s, (v0 + v1) / 2 / patch.length_v)
+                p, nr, du, ok = patch.layout(s, t)
+                size = np.stack([u1 - u0 - gap, np.full_like(u0, v1 - v0 - gap)], -1)
+                cs.append(p[ok])
+                frs.append(M.frames(nr[ok], du[ok]))
+                szs.append(np.maximum(size[ok], 0.2 * gap))
+        if not cs:
+            return np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros((0, 2)), np.zeros(0)
+        c = np.concatenate(cs)
+        return c, np.concatenate(frs), np.concatenate(szs), self.rng.random(len(c))
+
+    def colours(self, n: int, palette: list[tuple[float, float, float]], spread: float = 0.12) -> np.ndarray:
+        """(n, 3) colours: a random palette entry per piece times a random brightness."""
+        pal = np.asarray(palette, np.float64)
+        pick = pal[self.rng.integers(0, len(pal), n)]
+        return pick * (1.0 + spread * (self.rng.random((n, 1)) * 2 - 1))
+
+    def add(self, part: np.ndarray) -> None:
+        self.parts.append(part)
+
+    def mesh(self) -> np.ndarray:
+        """The finished (n, 14) float32 triangle list, every vertex inside bounds + margin."""
+        v = np.concatenate(self.parts) if self.parts else np.zeros((0, M.VERTEX_FLOATS), np.float32)
+        lim = (self.h + self.margin).astype(np.float32)
+        v[:, 0:3] = np.clip(v[:, 0:3], -lim, lim)
+        v[:, 9:12] = np.clip(v[:, 9:12], -lim, lim)
+        return np.ascontiguousarray(v, np.float32)
+
+    def noise(self, p: np.ndarray, freq: float, octaves: int = 3) -> np.ndarray:
+        """The fixed noise field seen through this seed's offset, in [0, 1]."""
+        return M.fbm(p * freq + self.offset, octaves)
+
+
+# -- materials ----------------------------------------------------------------------------------
+
+
+def _slab(a: Asset, centres: np.ndarray, fr: np.ndarray, size: np.ndarray, depth: np.ndarray,
+          albedo: np.ndarray, u: np.ndarray, sink: float = 0.01) -> None:
+    """Boxes lying on the surface: footprint ``size`` (N,2), standing ``depth`` (N,) proud of it."""
+    thick = depth + sink
+    c = centres + fr[:, 2] * (depth - thick / 2)[:, None]
+    a.add(M.instance(M.CUBE, c, fr, np.stack([size[:, 0], size[:, 1], thick], -1), albedo, u, 0.0,
+                     origin=centres))
+
+
+def grass(a: Asset) -> None:
+    a.base((0.09, 0.14, 0.05), spacing=0.1)
+    pos, fr, u, f = a.scatter(70.0, up_only=-0.3)
+    n = len(pos)
+    blades = a.rng.integers(4, 8, n)
+    idx = np.repeat(np.arange(n), blades)
+    m = len(idx)
+    spread = 0.025 * f
+    off = (a.rng.random((m, 2)) * 2 - 1) * spread
+    base = pos[idx] + off[:, :1] * fr[idx, 0] + off[:, 1:] * fr[idx, 1]
+    bfr = M.rotate_frames(fr[idx], a.rng.random(m) * 2 * math.pi, a.rng.random(m) * 0.6)
+    hmax = min(a.margin, a.h[1] + a.margin) if a.shape == "plane" else a.margin
+    height = hmax * (0.45 + 0.5 * a.rng.random(m)) * (0.7 + 0.3 * a.rng.random(n))[idx]
+    width = (0.008 + 0.006 * a.rng.random(m)) * f
+    tuft = a.colours(n, [(0.10, 0.32, 0.05), (0.16, 0.38, 0.07), (0.22, 0.36, 0.06), (0.20, 0.30, 0.08)])
+    alb = tuft[idx] * (1.0 + 0.15 * (a.rng.random((m, 1)) * 2 - 1))
+    a.add(M.instance(M.BLADE, base, bfr, np.stack([width, width * 2, height], -1), alb, u[idx], 1.0,
+                     shade=M.BLADE_SHADE, origin=base))
+
+
+def dirt(a: Asset) -> None:
+    a.base((0.28, 0.18, 0.10), spacing=0.05, displace=lambda p, n: 0.012 * a.noise(p, 9.0))
+    pos, fr, u, f = a.scatter(120.0)
+    n = len(pos)
+    size = (0.008 + 0.018 * a.rng.random(n)) * f
+    sc = np.stack([size, size * (0.6 + 0.6 * a.rng.random(n)), np.minimum(size * 0.6, a.margin * 0.9)], -1)
+    alb = a.colours(n, [(0.22, 0.14, 0.08), (0.32, 0.21, 0.12), (0.26, 0.20, 0.14)])
+    a.add(M.instance(M.rocks(a.rng, n, 0.3), pos, fr, sc, alb, u, 0.0))
+
+
+def sand(a: Asset) -> None:
+    ang = a.rng.random() * math.pi
+    d = np.array([math.cos(ang), 0.35, math.sin(ang)])
+    lam = 0.07 + 0.05 * a.rng.random()
+
+    def ripples(p: np.ndarray, n: np.ndarray) -> np.ndarray:
+        phase = 2 * math.pi * (p @ d) / lam + 3.0 * a.noise(p, 2.0, 2)
+        return a.margin * 0.8 * (0.5 + 0.5 * np.sin(phase)) ** 1.5
+
+    a.base((0.62, 0.52, 0.33), spacing=0.02, displace=ripples, max_cells=80)
+    pos, fr, u, f = a.scatter(25.0)
+    n = len(pos)
+    size = (0.004 + 0.008 * a.rng.random(n)) * f
+    sc = np.stack([size, size, np.minimum(size * 0.7, a.margin * 0.9)], -1)
+    a.add(M.instance(M.rocks(a.rng, n, 0.3), pos, fr, sc, a.colours(n, [(0.45, 0.40, 0.33), (0.70, 0.62, 0.48)]),
+                     u, 0.0))
+
+
+def stone(a: Asset) -> None:
+    a.base((0.20, 0.19, 0.18), spacing=0.1)
+    pos, fr, u, f = a.scatter(90.0)
+    n = len(pos)
+    size = (0.05 + 0.05 * a.rng.random(n)) * f
+    sc = np.stack([size, size * (0.6 + 0.5 * a.rng.random(n)), a.margin * (0.4 + 0.5 * a.rng.random(n))], -1)
+    fr = M.rotate_frames(fr, a.rng.random(n) * 2 * math.pi, np.zeros(n))
+    alb = a.colours(n, [(0.40, 0.39, 0.37), (0.33, 0.33, 0.34), (0.45, 0.42, 0.38), (0.30, 0.29, 0.27)])
+    a.add(M.instance(M.rocks(a.rng, n, 0.25), pos, fr, sc, alb, u, 0.0))
+
+
+def brick(a: Asset) -> None:
+    a.base((0.55, 0.52, 0.47), spacing=0.15)
+    k = 0.9 + 0.2 * a.rng.random()
+    c, fr, size, u = a.lattice(0.23 * k, 0.075 * k, 0.5, 0.012)
+    n = len(c)
+    depth = a.margin * (0.55 + 0.35 * a.rng.random(n))
+    alb = a.colours(n, [(0.45, 0.16, 0.10), (0.50, 0.20, 0.12), (0.38, 0.13, 0.08), (0.52, 0.26, 0.16)], 0.15)
+    _slab(a, c, fr, size, depth, alb, u)
+
+
+def plaster(a: Asset) -> None:
+    a.base((0.78, 0.74, 0.66), spacing=0.04, displace=lambda p, n: a.margin * 0.8 * a.noise(p, 6.0), max_cells=64)
+
+
+def wood_planks(a: Asset) -> None:
+    a.base((0.10, 0.06, 0.03), spacing=0.2)
+    w = 0.10 + 0.04 * a.rng.random()
+    c, fr, size, u = a.lattice(1.2, w, 0.37, 0.008)
+    n = len(c)
+    alb = a.colours(n, [(0.46, 0.30, 0.16), (0.40, 0.25, 0.12), (0.52, 0.35, 0.19), (0.36, 0.23, 0.12)], 0.1)
+    _slab(a, c, fr, size, np.full(n, a.margin * 0.7), alb, u)
+
+
+def bark(a: Asset) -> None:
+    a.base((0.12, 0.08, 0.05), spacing=0.1)
+    pos, fr, u, f = a.scatter(160.0)
+    n = len(pos)
+    fr = M.rotate_frames(fr, (a.rng.random(n) - 0.5) * 0.3, np.zeros(n))
+    sc = np.stack([(0.012 + 0.02 * a.rng.random(n)) * f, (0.08 + 0.25 * a.rng.random(n)) * f,
+                   a.margin * (0.4 + 0.5 * a.rng.random(n))], -1)
+    alb = a.colours(n, [(0.25, 0.16, 0.09), (0.30, 0.21, 0.13), (0.21, 0.14, 0.09)])
+    a.add(M.instance(M.rocks(a.rng, n, 0.2), pos, fr, sc, alb, u, 0.0))
+
+
+def foliage(a: Asset) -> None:
+    a.base((0.04, 0.12, 0.03), spacing=0.1)
+    pos, fr, u, f = a.scatter(45.0)
+    n = len(pos)
+    leaves = a.rng.integers(6, 12, n)
+    idx = np.repeat(np.arange(n), leaves)
+    m = len(idx)
+    lift = a.margin * (0.1 + 0.55 * a.rng.random(m))
+    off = (a.rng.random((m, 2)) * 2 - 1) * 0.07 * f
+    c = pos[idx] + fr[idx, 2] * lift[:, None] + off[:, :1] * fr[idx, 0] + off[:, 1:] * fr[idx, 1]
+    lfr = M.rotate_frames(fr[idx], a.rng.random(m) * 2 * math.pi, (a.rng.random(m) - 0.3) * 1.6)
+    size = (0.05 + 0.05 * a.rng.random(m)) * f
+    clump = a.colours(n, [(0.08, 0.28, 0.05), (0.12, 0.34, 0.06), (0.07, 0.22, 0.05), (0.18, 0.32, 0.05)])
+    alb = clump[idx] * (1.0 + 0.2 * (a.rng.random((m, 1)) * 2 - 1))
+    a.add(M.instance(M.LEAF, c, lfr, np.stack([size, size, size], -1), alb, u[idx], 1.0, origin=c))
+
+
+def roof_tiles(a: Asset) -> None:
+    a.base((0.14, 0.05, 0.03), spacing=0.15)
+    k = 0.9 + 0.2 * a.rng.random()
+    c, fr, size, u = a.lattice(0.17 * k, 0.12 * k, 0.5, 0.01)
+    n = len(c)
+    # Tiles tilt so that their lower edge stands proud: the shingled look of overlapping rows.
+    tilt = np.full(n, -0.22)
+    tfr = M.rotate_frames(fr, np.zeros(n), tilt)
+    size = size * np.array([1.0, 1.15])
+    lift = c + fr[:, 2] * (a.margin * 0.45)
+    alb = a.colours(n, [(0.50, 0.17, 0.10), (0.44, 0.14, 0.08), (0.56, 0.22, 0.12), (0.40, 0.18, 0.12)], 0.12)
+    a.add(M.instance(M.CUBE, lift, tfr, np.stack([size[:, 0], size[:, 1], np.full(n, 0.012)], -1), alb, u, 0.0,
+                     origin=c))
+
+
+def water(a: Asset) -> None:
+    dirs = a.rng.normal(size=(3, 3))
+    dirs[:, 1] *= 0.3
+    lam = 0.12 + 0.2 * a.rng.random(3)
+
+    def ripples(p: np.ndarray, n: np.ndarray) -> np.ndarray:
+        w = sum(np.sin(2 * math.pi * (p @ dirs[i]) / lam[i] + 2.0 * a.noise(p, 1.5, 2)) for i in range(3))
+        return a.margin * 0.8 * (0.5 + w / 6.0)
+
+    a.base((0.05, 0.16, 0.27), spacing=0.025, displace=ripples, max_cells=80)
+
+
+def metal(a: Asset) -> None:
+    a.base((0.20, 0.20, 0.21), spacing=0.2)
+    k = 0.7 + 0.5 * a.rng.random()
+    c, fr, size, u = a.lattice(0.6 * k, 0.4 * k, 0.0, 0.008)
+    n = len(c)
+    alb = a.colours(n, [(0.55, 0.56, 0.58), (0.50, 0.52, 0.55), (0.58, 0.57, 0.55)], 0.06)
+    depth = np.full(n, a.margin * 0.5)
+    _slab(a, c, fr, size, depth, alb, u)
+    # Rivets along the two long edges of every panel.
+    per = np.maximum(2, (size[:, 0] / 0.08).astype(int))
+    idx = np.repeat(np.arange(n), per * 2)
+    j = np.concatenate([np.r_[np.arange(p), np.arange(p)] for p in per]) if n else np.zeros(0)
+    side = np.concatenate([np.r_[np.full(p, -1.0), np.full(p, 1.0)] for p in per]) if n else np.zeros(0)
+    frac = (j + 0.5) / np.repeat(per, per * 2) - 0.5
+    rc = (c[idx] + fr[idx, 0] * (frac * size[idx, 0] * 0.95)[:, None]
+          + fr[idx, 1] * (side * (size[idx, 1] / 2 - 0.015))[:, None] + fr[idx, 2] * depth[idx, None])
+    r = 0.006
+    sc = np.tile([r, r, a.margin * 0.45], (len(idx), 1))
+    a.add(M.instance(M.ROCK_VERTS[M.ROCK_TRIS.reshape(-1)], rc, fr[idx], sc, alb[idx] * 0.8, u[idx], 0.0))
+
+
+BUILDERS: dict[str, Callable[[Asset], None]] = {
+    "grass": grass, "dirt": dirt, "sand": sand, "stone": stone, "brick": brick, "plaster": plaster,
+    "wood_planks": wood_planks, "bark": bark, "foliage": foliage, "roof_tiles": roof_tiles, "water": water,
+    "metal": metal,
+}
+assert set(BUILDERS) == set(MATERIALS), "every material needs a builder"
+
+
+def build_mesh(shape: str, half_extents: tuple[float, float, float], material: str, seed: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """The asset's (n, 14) float32 triangle list and its (3,) noise offset. Pure function of its inputs."""
+    a = Asset(shape, half_extents, material, seed)
+    BUILDERS[material](a)
+    return a.mesh(), a.offset.astype(np.float32)

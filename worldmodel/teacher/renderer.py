@@ -1,0 +1,210 @@
+"""`Teacher`: renders procedural reference assets with ModernGL to RGB + alpha + depth.
+
+Draw strategy: one asset mesh per spec (cached, state-independent) is uploaded once; every view is
+one draw into its own tile of a supersampled float framebuffer, and the whole atlas is read back
+with one call. The atlas is box-filtered down by the supersampling factor: ``rgb`` is the picture
+over a black background (so it is premultiplied by ``alpha``), ``alpha`` the covered fraction,
+``depth`` the coverage-weighted mean view-space z of the covered samples (0 where empty).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.render.camera import Camera
+from engine.splats.vocab import MATERIALS
+from worldmodel.spec import ProxySpec
+from worldmodel.teacher.assets import build_mesh
+
+SHADER = Path(__file__).with_name("teacher.glsl")
+
+# Per-material shader settings: mottle (frequency, amount), water, plaster reveal, baseline cracks,
+# flammable detail, detail buried by snow.
+_LOOK: dict[str, dict[str, Any]] = {
+    "grass": dict(mottle=(3.0, 0.15), flammable=1.0, bury=1.0),
+    "dirt": dict(mottle=(4.0, 0.25)),
+    "sand": dict(mottle=(2.0, 0.12)),
+    "stone": dict(mottle=(6.0, 0.25), cracks=0.3),
+    "brick": dict(mottle=(8.0, 0.18)),
+    "plaster": dict(mottle=(2.5, 0.08), reveal=1.0, cracks=0.4),
+    "wood_planks": dict(mottle=(12.0, 0.2)),
+    "bark": dict(mottle=(5.0, 0.2), flammable=0.5),
+    "foliage": dict(mottle=(4.0, 0.2), flammable=1.0),
+    "roof_tiles": dict(mottle=(6.0, 0.15)),
+    "water": dict(mottle=(1.5, 0.1), water=1.0),
+    "metal": dict(mottle=(3.0, 0.06)),
+}
+assert set(_LOOK) == set(MATERIALS)
+
+MeshKey = tuple[str, tuple[float, float, float], str, int]
+
+
+def mesh_key(spec: ProxySpec) -> MeshKey:
+    """What the asset mesh depends on: everything in the spec except the appearance state."""
+    return (spec.shape, spec.half_extents, spec.material, spec.style_seed)
+
+
+class Teacher:
+    """Procedural reference renderer.
+
+    ctx: a ModernGL context (default: a headless EGL one); size: (W, H) of the output images;
+    supersample: samples per pixel along each axis; cache: how many asset meshes to keep.
+
+    >>> t = Teacher(size=(64, 64))                                     # doctest: +SKIP
+    >>> spec = ProxySpec("box", (0.5, 0.5, 0.5), "brick", 7)           # doctest: +SKIP
+    >>> out = t.render(spec, sample_cameras(spec, 4, np.random.default_rng(0), size=(64, 64)))  # +SKIP
+    >>> out["rgb"].shape, out["alpha"].shape, out["depth"].shape       # doctest: +SKIP
+    ((4, 64, 64, 3), (4, 64, 64), (4, 64, 64))
+    """
+
+    def __init__(self, ctx: Any = None, size: tuple[int, int] = (128, 128), supersample: int = 2,
+                 cache: int = 32) -> None:
+        import moderngl
+
+        if ctx is None:
+            from engine.render.context import headless_context
+
+            ctx = headless_context(330)
+        w, h = (int(v) for v in size)
+        if w <= 0 or h <= 0 or supersample < 1:
+            raise ValueError(f"Teacher: size must be positive and supersample >= 1, got {size}, {supersample}")
+        self.ctx = ctx
+        self.size = (w, h)
+        self.supersample = int(supersample)
+        src = SHADER.read_text()
+        head, body = src.split("\n", 1)
+        self.prog = ctx.program(
+            vertex_shader=f"{head}\n#define VERTEX_SHADER\n{body}",
+            fragment_shader=f"{head}\n#define FRAGMENT_SHADER\n{body}",
+        )
+        self._moderngl = moderngl
+        self._meshes: OrderedDict[MeshKey, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._cache_size = int(cache)
+        self._fbo: Any = None
+        self._fbo_tiles = (0, 0)
+
+    # -- meshes ---------------------------------------------------------------------------------
+    def mesh(self, spec: ProxySpec) -> tuple[np.ndarray, np.ndarray]:
+        """The spec's asset: (n, 14) float32 triangle list and (3,) noise offset (cached)."""
+        key = mesh_key(spec)
+        hit = self._meshes.get(key)
+        if hit is not None:
+            self._meshes.move_to_end(key)
+            return hit
+        out = build_mesh(*key)
+        self._meshes[key] = out
+        while len(self._meshes) > self._cache_size:
+            self._meshes.popitem(last=False)
+        return out
+
+    # -- framebuffer ----------------------------------------------------------------------------
+    def _framebuffer(self, views: int) -> tuple[int, int]:
+        cols = max(1, math.ceil(math.sqrt(views)))
+        rows = max(1, math.ceil(views / cols))
+        if self._fbo is None or self._fbo_tiles[0] < cols or self._fbo_tiles[1] < rows:
+            if self._fbo is not None:
+                for a in (*self._fbo.color_attachments, self._fbo.depth_attachment):
+                    a.release()
+                self._fbo.release()
+            ss = self.supersample
+            fw, fh = cols * self.size[0] * ss, rows * self.size[1] * ss
+            colour = self.ctx.texture((fw, fh), 4, dtype="f4")
+            depth = self.ctx.texture((fw, fh), 1, dtype="f4")
+            zbuf = self.ctx.depth_renderbuffer((fw, fh))
+            self._fbo = self.ctx.framebuffer([colour, depth], zbuf)
+            self._fbo_tiles = (cols, rows)
+        return self._fbo_tiles
+
+    # -- rendering ------------------------------------------------------------------------------
+    def render(self, spec: ProxySpec, cameras: list[Camera]) -> dict[str, np.ndarray]:
+        """Render one spec from V cameras (each ``size`` pixels).
+
+        Returns ``rgb`` (V,H,W,3) f32 linear over black, ``alpha`` (V,H,W) f32 in [0,1],
+        ``depth`` (V,H,W) f32 view-space z in metres (0 where empty).
+        """
+        if not cameras:
+            raise ValueError("Teacher.render: expected at least one camera")
+        w, h = self.size
+        for cam in cameras:
+            if (cam.width, cam.height) != (w, h):
+                raise ValueError(f"Teacher.render: camera is {cam.width}x{cam.height}, teacher renders {w}x{h}")
+        verts, offset = self.mesh(spec)
+        look = _LOOK[spec.material]
+        ss = self.supersample
+        cols, _ = self._framebuffer(len(cameras))
+        ctx, prog = self.ctx, self.prog
+        vbo = ctx.buffer(verts.tobytes())
+        vao = ctx.vertex_array(prog, [(vbo, "3f 3f 3f 3f 2f", "in_pos", "in_nrm", "in_alb", "in_ctr", "in_inst")])
+        try:
+            self._fbo.use()
+            ctx.enable(self._moderngl.DEPTH_TEST)
+            ctx.disable(self._moderngl.CULL_FACE | self._moderngl.BLEND)
+            self._fbo.viewport = (0, 0, *self._fbo.size)
+            self._fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
+            self._set(prog, "u_state", tuple(spec.state))
+            self._set(prog, "u_offset", tuple(float(v) for v in offset))
+            self._set(prog, "u_mottle", look.get("mottle", (2.0, 0.1)))
+            self._set(prog, "u_water", float(look.get("water", 0.0)))
+            self._set(prog, "u_reveal", float(look.get("reveal", 0.0)))
+            self._set(prog, "u_cracks", float(look.get("cracks", 0.0)))
+            self._set(prog, "u_flammable", float(look.get("flammable", 0.0)))
+            self._set(prog, "u_bury", float(look.get("bury", 0.0)))
+            for i, cam in enumerate(cameras):
+                c, r = i % cols, i // cols
+                self._fbo.viewport = (c * w * ss, r * h * ss, w * ss, h * ss)
+                self._set(prog, "u_view", cam.gl_view.T.tobytes())
+                self._set(prog, "u_proj", cam.gl_projection.T.tobytes())
+                self._set(prog, "u_eye", tuple(float(v) for v in cam.eye))
+                vao.render(self._moderngl.TRIANGLES)
+            rgba = np.frombuffer(self._fbo.color_attachments[0].read(), np.float32)
+            z = np.frombuffer(self._fbo.color_attachments[1].read(), np.float32)
+        finally:
+            vao.release()
+            vbo.release()
+        fw, fh = self._fbo.color_attachments[0].size
+        rgba = rgba.reshape(fh, fw, 4)
+        z = z.reshape(fh, fw)
+        return _resolve(rgba, z, len(cameras), cols, w, h, ss)
+
+    @staticmethod
+    def _set(prog: Any, name: str, value: Any) -> None:
+        if name not in prog:
+            return  # optimised away by the driver
+        if isinstance(value, bytes):
+            prog[name].write(value)
+        else:
+            prog[name].value = value
+
+    def release(self) -> None:
+        """Free the GL objects (the context stays the caller's)."""
+        if self._fbo is not None:
+            for a in (*self._fbo.color_attachments, self._fbo.depth_attachment):
+                a.release()
+            self._fbo.release()
+            self._fbo = None
+        self.prog.release()
+
+
+def _resolve(rgba: np.ndarray, z: np.ndarray, views: int, cols: int, w: int, h: int, ss: int
+             ) -> dict[str, np.ndarray]:
+    """Cut the atlas into views (GL rows are bottom-up) and box-filter the supersamples."""
+    rgb = np.empty((views, h, w, 3), np.float32)
+    alpha = np.empty((views, h, w), np.float32)
+    depth = np.empty((views, h, w), np.float32)
+    for i in range(views):
+        c, r = i % cols, i // cols
+        tile = rgba[r * h * ss:(r + 1) * h * ss, c * w * ss:(c + 1) * w * ss][::-1]
+        tz = z[r * h * ss:(r + 1) * h * ss, c * w * ss:(c + 1) * w * ss][::-1]
+        t = tile.reshape(h, ss, w, ss, 4).mean((1, 3))
+        a = t[..., 3]
+        rgb[i] = t[..., :3]
+        alpha[i] = a
+        zs = (tz * tile[..., 3]).reshape(h, ss, w, ss).sum((1, 3))
+        cnt = tile[..., 3].reshape(h, ss, w, ss).sum((1, 3))
+        depth[i] = np.where(cnt > 0, zs / np.maximum(cnt, 1e-12), 0.0)
+    return {"rgb": rgb, "alpha": alpha, "depth": depth}

@@ -1,0 +1,142 @@
+#version 330
+// The teacher pass: one procedural asset (teacher mesh layout, see meshes.py) drawn from one camera.
+// Appearance states are uniforms applied here as smooth functions, so one mesh serves every state:
+//   damage  — detail pieces shrink away (per-piece threshold), cracks widen, dark patches;
+//   wetness — darker, more saturated, a small specular highlight;
+//   snow    — white cover on upward-facing surfaces, spreading down the sides as it grows;
+//   burn    — charring to black with glowing embers; grass and leaves shrink away.
+// Outputs: location 0 = linear RGB with alpha 1 (background stays 0), location 1 = view-space z.
+
+#if defined VERTEX_SHADER
+
+uniform mat4 u_view;       // world -> camera, OpenGL convention
+uniform mat4 u_proj;
+uniform vec4 u_state;      // damage, wetness, snow, burn
+uniform float u_flammable; // detail pieces burn away (grass, foliage)
+uniform float u_bury;      // detail pieces are buried by snow (grass)
+
+in vec3 in_pos;
+in vec3 in_nrm;
+in vec3 in_alb;
+in vec3 in_ctr;
+in vec2 in_inst;           // removal threshold u (< 0: base surface), thin (two-sided card)
+
+out vec3 v_obj;
+out vec3 v_nrm;
+out vec3 v_alb;
+out float v_thin;
+out float v_u;
+out float v_z;
+
+void main() {
+    float u = in_inst.x;
+    float keep = 1.0;
+    if (u >= 0.0) {
+        keep *= 1.0 - smoothstep(u, u + 0.1, u_state.x * 0.6);
+        keep *= 1.0 - u_flammable * smoothstep(u, u + 0.15, u_state.w * 0.85);
+        keep *= 1.0 - u_bury * 0.75 * smoothstep(0.15, 1.0, u_state.z);
+    }
+    vec3 p = in_ctr + (in_pos - in_ctr) * keep;
+    vec4 vp = u_view * vec4(p, 1.0);
+    gl_Position = u_proj * vp;
+    v_obj = p;
+    v_nrm = in_nrm;
+    v_alb = in_alb;
+    v_thin = in_inst.y;
+    v_u = u;
+    v_z = -vp.z;
+}
+
+#elif defined FRAGMENT_SHADER
+
+uniform vec4 u_state;
+uniform vec3 u_offset;     // the style seed's window into the fixed noise field
+uniform vec3 u_eye;        // camera position (object frame), for the small wet/water highlight
+uniform vec2 u_mottle;     // frequency, amount of the material's colour mottling
+uniform float u_water;     // 1 for water: glossy with a sky tint
+uniform float u_reveal;    // plaster: damage reveals brick underneath
+uniform float u_cracks;    // baseline crack strength of the material
+
+in vec3 v_obj;
+in vec3 v_nrm;
+in vec3 v_alb;
+in float v_thin;
+in float v_u;
+in float v_z;
+
+layout(location = 0) out vec4 f_rgba;
+layout(location = 1) out float f_depth;
+
+uint hash3(uvec3 x) {
+    x = x * 1664525u + 1013904223u;
+    x.x += x.y * x.z; x.y += x.z * x.x; x.z += x.x * x.y;
+    x ^= x >> 16u;
+    x.x += x.y * x.z; x.y += x.z * x.x; x.z += x.x * x.y;
+    return x.x ^ x.y ^ x.z;
+}
+
+float lattice(ivec3 i) { return float(hash3(uvec3(i)) & 0xFFFFFFu) / 16777216.0; }
+
+float vnoise(vec3 p) {
+    vec3 f = floor(p);
+    ivec3 i = ivec3(f);
+    vec3 w = p - f;
+    w = w * w * (3.0 - 2.0 * w);
+    float x00 = mix(lattice(i), lattice(i + ivec3(1, 0, 0)), w.x);
+    float x10 = mix(lattice(i + ivec3(0, 1, 0)), lattice(i + ivec3(1, 1, 0)), w.x);
+    float x01 = mix(lattice(i + ivec3(0, 0, 1)), lattice(i + ivec3(1, 0, 1)), w.x);
+    float x11 = mix(lattice(i + ivec3(0, 1, 1)), lattice(i + ivec3(1, 1, 1)), w.x);
+    return mix(mix(x00, x10, w.y), mix(x01, x11, w.y), w.z);
+}
+
+float fbm(vec3 p) {
+    return (vnoise(p) + 0.5 * vnoise(p * 2.03 + 17.0) + 0.25 * vnoise(p * 4.01 + 31.0)) / 1.75;
+}
+
+void main() {
+    float damage = u_state.x, wet = u_state.y, snow = u_state.z, burn = u_state.w;
+    vec3 n = normalize(v_nrm);
+    vec3 q = v_obj + u_offset;
+    vec3 alb = v_alb * (1.0 - u_mottle.y + 2.0 * u_mottle.y * fbm(q * u_mottle.x));
+
+    // Damage: cracks (ridged noise lines that widen), plaster falling off to brick, dark patches.
+    bool base = v_u < 0.0;
+    float ridge = abs(fbm(q * 3.0 + 5.0) - 0.5);
+    float crack_w = (u_cracks * 0.012 + 0.05 * damage) * (base ? 1.0 : 0.5);
+    float crack = 1.0 - smoothstep(0.0, crack_w + 1e-4, ridge);
+    alb *= 1.0 - 0.75 * crack * min(1.0, u_cracks + 3.0 * damage);
+    float patches = smoothstep(0.0, 0.2, damage * 1.2 - fbm(q * 1.7 + 11.0));
+    if (u_reveal > 0.0 && base) {
+        alb = mix(alb, vec3(0.40, 0.15, 0.09) * (0.7 + 0.6 * vnoise(q * 40.0)), patches);
+    } else {
+        alb *= 1.0 - 0.45 * patches;
+    }
+
+    // Burn: char to black, embers glow on the fringe of the char.
+    float char_ = smoothstep(0.0, 0.25, burn * 1.5 - 0.2 - 0.5 * fbm(q * 2.3 + 23.0));
+    alb = mix(alb, vec3(0.025, 0.022, 0.02), char_);
+    float ember = char_ * (1.0 - char_) * 4.0 * smoothstep(0.55, 0.8, fbm(q * 9.0 + 41.0)) * burn;
+
+    // Wetness: darker and more saturated.
+    float lum = dot(alb, vec3(0.2126, 0.7152, 0.0722));
+    alb = max(mix(vec3(lum), alb, 1.0 + 0.5 * wet), 0.0) * (1.0 - 0.45 * wet);
+
+    // Snow: settles on upward-facing surfaces first, spreads down the sides as it grows.
+    float cover = smoothstep(0.0, 0.2, snow * 1.6 - (1.0 - n.y) - 0.35 + 0.3 * fbm(q * 4.0 + 57.0));
+    if (v_thin > 0.5) cover = smoothstep(0.0, 0.4, snow * 1.3 - 0.45 + 0.2 * fbm(q * 4.0 + 57.0));
+    alb = mix(alb, vec3(0.86, 0.88, 0.92), cover);
+
+    // Light: a fixed sun plus sky ambient; two-sided cards take |n.l|.
+    vec3 l = normalize(vec3(0.35, 0.85, 0.40));
+    float ndl = v_thin > 0.5 ? abs(dot(n, l)) : max(dot(n, l), 0.0);
+    float ambient = 0.28 + 0.08 * (v_thin > 0.5 ? 1.0 : n.y);
+    vec3 col = alb * (ambient + 0.8 * ndl);
+    float gloss = (1.0 - cover) * (1.0 - char_) * max(0.3 * wet, 0.45 * u_water);
+    vec3 vdir = normalize(u_eye - v_obj);
+    float spec = pow(max(dot(reflect(-l, n), vdir), 0.0), 24.0);
+    col += gloss * (0.35 * spec + 0.06 * u_water) * vec3(0.9, 0.95, 1.0);
+    col += ember * vec3(1.0, 0.32, 0.05) * 0.9;
+    f_rgba = vec4(col, 1.0);
+    f_depth = v_z;
+}
+#endif
