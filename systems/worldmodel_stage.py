@@ -84,15 +84,15 @@ def make_generator(device: str = "cpu") -> Any:
     from worldmodel.checkpoint import save_inference
     from worldmodel.model import ModelConfig, WorldModel
 
-    path = Path(tempfile.gettempdir()) / "anchorworld-random-init-v2.pt"
+    path = Path(tempfile.gettempdir()) / "anchorworld-random-init-v3.pt"
     if not path.exists():
         state = torch.random.get_rng_state()
         torch.manual_seed(0)
         model = WorldModel(ModelConfig())
-        with torch.no_grad():  # FiLM starts as the identity; perturb it so states and materials show
+        with torch.no_grad():  # FiLM starts as the identity and the head near 0: perturb them so states show
             for name, p in model.named_parameters():
-                if "film" in name and name.endswith("weight"):
-                    p.normal_(0.0, 0.2)
+                if ("film" in name or name.startswith("head")) and name.endswith("weight"):
+                    p.normal_(0.0, 0.1)
         torch.random.set_rng_state(state)
         save_inference(path, model, {"note": "random init (no shipped checkpoint yet)"})
     return Generator(path, device=device)

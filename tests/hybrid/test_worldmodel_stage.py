@@ -83,9 +83,10 @@ def test_restyle_keeps_old_gaussians_until_new_ones_arrive_and_state_round_trip_
     renderer.apply_bytes(stage.frame((0, 1, 5)))
     assert renderer.anchors["wall"].proxy.state[1] == pytest.approx(0.4)
     assert renderer.anchors["wall"].gaussians is dry  # old splats stay on screen meanwhile
-    renderer.apply_bytes(stage.flush((0, 1, 5)))
-    wet = renderer.anchors["wall"].gaussians
-    assert not wet.equals(dry)
+    wet_msg = stage.flush((0, 1, 5))
+    assert ("SetOp", "wall") in kinds(wet_msg)  # regenerated for the new state
+    renderer.apply_bytes(wet_msg)
+    assert renderer.anchors["wall"].gaussians is not dry
     stage.consume(LayoutDelta(2, restyled=[entry("wall", state={"wetness": 0.0})]))
     renderer.apply_bytes(stage.flush((0, 1, 5)))
     assert renderer.anchors["wall"].gaussians.equals(dry)
