@@ -1,0 +1,344 @@
+"""`Simulation`: the one object that owns a Rapier ``PhysicsWorld``, keyed by entity ids.
+
+It knows nothing of esper: callers hand it plain data (an entity id, a pose as a (7,) float64 row
+``pos(3) + rot(4) w-first``, components, a resolved :data:`~systems.physics.shapes.ShapeSpec`)
+and get entity ids back. ``systems.physics.sync`` connects it to the ECS.
+
+Layout of the per-entity state (one *slot* per entity with a body or a collider)::
+
+    entity_of[slot]  int     the ECS entity
+    kind_of[slot]    int8    DYNAMIC, KINEMATIC, FIXED (a fixed body) or LOOSE (a collider on no body)
+    row_of[slot]     int64   the entity's row in the world's transform table
+    last[slot]       (10,)   pos, rot (w-first), scale last synchronised with the ECS
+
+Bulk pose read (the hot path): Rapier's bindings expose no array accessor, so poses of the *awake*
+bodies are gathered as the 36-byte ``Isometry3.to_bytes()`` blobs (8-byte header, then f32
+qx qy qz qw tx ty tz), joined once and decoded with one ``np.frombuffer`` — no per-body float
+boxing. :meth:`Simulation.read_poses` is that fast path; :meth:`Simulation._read_poses` its plain
+per-attribute twin (compared in tests). Sleeping bodies cost nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import rapier3d as rp
+
+from engine.physics_components import CharacterController, Collider, RigidBody
+from systems.physics.shapes import ShapeSpec, build_shape, collider_builder
+
+DYNAMIC, KINEMATIC, FIXED, LOOSE = 0, 1, 2, 3
+_KIND_CODE = {"dynamic": DYNAMIC, "kinematic": KINEMATIC, "static": FIXED}
+_ISO_HEADER = 8  # bytes before the 7 floats of an Isometry3 blob
+_ISO_BYTES = 36
+
+
+def iso_from_pose(pose: np.ndarray) -> rp.Isometry3:
+    """Rapier isometry from a (7,) pose row: pos(3), rot(4) w-first."""
+    p = pose
+    return rp.Isometry3((p[0], p[1], p[2]), (p[4], p[5], p[6], p[3]))
+
+
+@dataclass
+class Record:
+    """What the simulation holds for one entity."""
+
+    entity: int
+    kind: int
+    body: rp.RigidBodyHandle | None
+    collider: rp.ColliderHandle | None
+    spec: ShapeSpec | None
+    view: Any = None  # live rapier RigidBody view of ``body`` (None for LOOSE)
+    slot: int = -1
+
+
+class Simulation:
+    """A Rapier world plus the entity ↔ handle maps and the slot arrays described above."""
+
+    def __init__(self, gravity: tuple[float, float, float] = (0.0, -9.81, 0.0), dt: float = 1.0 / 60.0) -> None:
+        self.world = rp.PhysicsWorld(gravity=gravity)
+        self.world.integration_parameters.dt = dt
+        self.events = rp.ChannelEventCollector()
+        self.world.event_handler = self.events
+        self.records: dict[int, Record] = {}
+        self.by_body: dict[rp.RigidBodyHandle, int] = {}  # body handle → slot
+        self.by_collider: dict[rp.ColliderHandle, int] = {}  # collider handle → entity
+        self.slots: list[Record] = []
+        self.row_of = np.zeros(64, np.int64)
+        self.kind_of = np.zeros(64, np.int8)
+        self.last = np.zeros((64, 10), np.float64)
+        self.queries_dirty = True
+        self.removed_colliders: list[rp.ColliderHandle | None] = []
+
+    # ------------------------------------------------------------------ structure
+
+    @property
+    def dt(self) -> float:
+        """The fixed step in seconds."""
+        return float(self.world.integration_parameters.dt)
+
+    def _grow(self) -> None:
+        n = len(self.row_of) * 2
+        for name in ("row_of", "kind_of", "last"):
+            old = getattr(self, name)
+            new = np.zeros((n,) + old.shape[1:], old.dtype)
+            new[: len(old)] = old
+            setattr(self, name, new)
+
+    def add(
+        self,
+        where: str,
+        entity: int,
+        row: int,
+        pose10: np.ndarray,
+        body: RigidBody | None,
+        collider: Collider | None,
+        spec: ShapeSpec | None,
+    ) -> Record:
+        """Create the body and/or collider of ``entity`` at ``pose10`` (10,) = pos, rot, scale.
+
+        A collider without a RigidBody (or with a static one and no joints) is LOOSE: attached to
+        no body, the cheapest kind of scenery.
+        """
+        if entity in self.records:
+            self.remove(entity)
+        iso = iso_from_pose(pose10[:7])
+        cb = collider_builder(where, spec, collider) if collider is not None and spec is not None else None
+        if cb is not None:
+            cb = cb.user_data(entity)
+        bh = ch = view = None
+        if body is None:
+            kind = LOOSE
+            assert cb is not None
+            ch = self.world.add_collider(cb.position(_compose(iso, spec)))
+        else:
+            kind = _KIND_CODE[body.kind]
+            bb = {
+                DYNAMIC: rp.RigidBody.dynamic,
+                KINEMATIC: rp.RigidBody.kinematic_position_based,
+                FIXED: rp.RigidBody.fixed,
+            }[kind]()
+            bb = (
+                bb.position(iso)
+                .linear_damping(body.linear_damping)
+                .angular_damping(body.angular_damping)
+                .gravity_scale(body.gravity_scale)
+                .ccd_enabled(body.ccd)
+                .can_sleep(body.can_sleep)
+                .enabled_translations(tuple(not b for b in body.lock_translation))
+                .enabled_rotations(tuple(not b for b in body.lock_rotation))
+                .user_data(entity)
+            )
+            if cb is not None:
+                if body.mass is not None:
+                    cb = cb.mass(body.mass)
+                else:
+                    cb = cb.density(body.density)
+            elif kind == DYNAMIC:
+                bb = bb.additional_mass(body.mass if body.mass is not None else 1.0)
+            bh = self.world.add_body(bb)
+            if cb is not None:
+                ch = self.world.add_collider(cb, bh)
+            view = self.world.rigid_bodies[bh]
+        rec = Record(entity, kind, bh, ch, spec, view)
+        slot = len(self.slots)
+        if slot == len(self.row_of):
+            self._grow()
+        rec.slot = slot
+        self.slots.append(rec)
+        self.row_of[slot] = row
+        self.kind_of[slot] = kind
+        self.last[slot] = pose10
+        self.records[entity] = rec
+        if bh is not None:
+            self.by_body[bh] = slot
+        if ch is not None:
+            self.by_collider[ch] = entity
+        self.queries_dirty = True
+        return rec
+
+    def adopt(self, rec: Record, row: int, pose10: np.ndarray) -> None:
+        """Register a record whose body/collider already live in ``self.world`` (a restored snapshot)."""
+        slot = len(self.slots)
+        if slot == len(self.row_of):
+            self._grow()
+        rec.slot = slot
+        self.slots.append(rec)
+        self.row_of[slot] = row
+        self.kind_of[slot] = rec.kind
+        self.last[slot] = pose10
+        self.records[rec.entity] = rec
+        if rec.body is not None:
+            self.by_body[rec.body] = slot
+        if rec.collider is not None:
+            self.by_collider[rec.collider] = rec.entity
+
+    def remove(self, entity: int) -> bool:
+        """Remove an entity's body, collider and attached joints; False if it had none."""
+        rec = self.records.pop(entity, None)
+        if rec is None:
+            return False
+        if rec.body is not None:
+            self.world.remove_body(rec.body)
+            del self.by_body[rec.body]
+        elif rec.collider is not None:
+            self.world.remove_collider(rec.collider)
+        # keep by_collider for one more step: Rapier reports the pair's end after removal
+        self.removed_colliders.append(rec.collider)
+        # swap-remove the slot
+        slot, end = rec.slot, len(self.slots) - 1
+        if slot != end:
+            moved = self.slots[end]
+            self.slots[slot] = moved
+            moved.slot = slot
+            self.row_of[slot] = self.row_of[end]
+            self.kind_of[slot] = self.kind_of[end]
+            self.last[slot] = self.last[end]
+            if moved.body is not None:
+                self.by_body[moved.body] = slot
+        self.slots.pop()
+        self.queries_dirty = True
+        return True
+
+    def reshape(self, where: str, entity: int, spec: ShapeSpec, collider: Collider) -> None:
+        """Give an entity's collider a new shape (its proxy or scale changed), keeping its body."""
+        rec = self.records[entity]
+        if rec.collider is None:
+            return
+        c = self.world.colliders[rec.collider]
+        c.shape = build_shape(where, spec)
+        if rec.body is None:
+            c.position = _compose(_uncompose(c.position, rec.spec), spec)
+        else:
+            c.position_wrt_parent = rp.Isometry3(spec[1])
+            rec.view.recompute_mass_properties_from_colliders(self.world.colliders)
+            rec.view.wake_up()
+        rec.spec = spec
+        self.queries_dirty = True
+
+    # ------------------------------------------------------------------ motion
+
+    def set_pose(self, rec: Record, pose7: np.ndarray) -> None:
+        """Teleport (dynamic/fixed), move on the next step (kinematic) or place (loose) to ``pose7``."""
+        iso = iso_from_pose(pose7)
+        if rec.kind == LOOSE:
+            assert rec.collider is not None
+            self.world.colliders[rec.collider].position = _compose(iso, rec.spec)
+        elif rec.kind == KINEMATIC:
+            rec.view.set_next_kinematic_position(iso)
+        else:
+            rec.view.position = iso
+            if rec.kind == DYNAMIC:
+                rec.view.wake_up()
+        self.queries_dirty = True
+
+    def step(self) -> None:
+        """Advance Rapier by one fixed step."""
+        self.world.step()
+        self.queries_dirty = False  # the step refreshed the broad phase the queries read
+
+    def awake_dynamic_slots(self) -> np.ndarray:
+        """(K,) int64 slots of the dynamic bodies Rapier moved in the last step (awake ones)."""
+        by_body = self.by_body
+        slots = np.fromiter((by_body[h] for h in self.world.active_bodies() if h in by_body), np.int64)
+        if len(slots):
+            slots = slots[self.kind_of[slots] == DYNAMIC]
+        return slots
+
+    def read_poses(self, slots: np.ndarray) -> np.ndarray:
+        """(K, 7) float64 poses (pos, rot w-first) of the bodies in ``slots`` — the bulk fast path."""
+        views = self.slots
+        blob = b"".join([views[s].view.position.to_bytes() for s in slots.tolist()])
+        raw = np.frombuffer(blob, np.float32).reshape(-1, _ISO_BYTES // 4)[:, _ISO_HEADER // 4 :]
+        out = np.empty((len(slots), 7), np.float64)
+        out[:, 0:3] = raw[:, 4:7]
+        out[:, 3] = raw[:, 3]
+        out[:, 4:7] = raw[:, 0:3]
+        return out
+
+    def _read_poses(self, slots: np.ndarray) -> np.ndarray:
+        """Reference twin of :meth:`read_poses`: one attribute read per body."""
+        out = np.empty((len(slots), 7), np.float64)
+        for i, s in enumerate(slots.tolist()):
+            v = self.slots[s].view
+            t = v.translation
+            x, y, z, w = v.rotation.to_tuple()
+            out[i] = (t.x, t.y, t.z, w, x, y, z)
+        return out
+
+    def update_queries(self) -> None:
+        """Refresh the query structures if bodies or colliders changed since the last step."""
+        if self.queries_dirty:
+            self.world.update_query_pipeline()
+            self.queries_dirty = False
+
+    # ------------------------------------------------------------------ characters
+
+    def move_character(
+        self, rec: Record, kcc: rp.KinematicCharacterController, cc: CharacterController, pose7: np.ndarray, dt: float
+    ) -> tuple[np.ndarray, bool]:
+        """Move a character from ``pose7`` by its walk/jump/gravity; returns (new pos (3,), grounded)."""
+        assert rec.spec is not None
+        vy = cc.vertical_speed
+        if cc.jump_requested and cc.grounded:
+            vy = cc.jump_speed
+        cc.jump_requested = False
+        vy -= cc.gravity * dt
+        want = (float(cc.walk[0]) * dt, vy * dt, float(cc.walk[2]) * dt)
+        iso = _compose(iso_from_pose(pose7), rec.spec)
+        shape = self.world.colliders[rec.collider].shape
+        mv = kcc.move_shape(
+            dt,
+            self.world.rigid_bodies,
+            self.world.colliders,
+            self.world.query_pipeline,
+            shape,
+            iso,
+            want,
+            filter=rp.QueryFilter(exclude_rigid_body=rec.body).exclude_sensors(),
+        )
+        grounded = bool(mv.grounded)
+        t = mv.translation
+        if grounded and vy < 0.0:
+            vy = 0.0
+        elif not grounded and vy > 0.0 and t.y < want[1] * 0.5:
+            vy = 0.0  # bumped a ceiling
+        cc.vertical_speed = vy
+        new = np.array([pose7[0] + t.x, pose7[1] + t.y, pose7[2] + t.z])
+        rec.view.set_next_kinematic_translation((new[0], new[1], new[2]))
+        return new, grounded
+
+
+def _compose(iso: rp.Isometry3, spec: ShapeSpec | None) -> rp.Isometry3:
+    """World pose of a loose collider: the entity pose times the collider's local offset."""
+    if spec is None or spec[1] == (0.0, 0.0, 0.0):
+        return iso
+    return iso * rp.Isometry3(spec[1])
+
+
+def _uncompose(iso: rp.Isometry3, spec: ShapeSpec | None) -> rp.Isometry3:
+    if spec is None or spec[1] == (0.0, 0.0, 0.0):
+        return iso
+    return iso * rp.Isometry3(spec[1]).inverse()
+
+
+def kcc_for(cc: CharacterController) -> rp.KinematicCharacterController:
+    """Rapier's character controller configured from a ``CharacterController`` component."""
+    import math
+
+    autostep = None
+    if cc.autostep_height > 0.0:
+        autostep = rp.CharacterAutostep(
+            max_height=rp.CharacterLength.absolute(cc.autostep_height),
+            min_width=rp.CharacterLength.absolute(cc.autostep_min_width),
+            include_dynamic_bodies=False,
+        )
+    return rp.KinematicCharacterController(
+        offset=rp.CharacterLength.absolute(cc.offset),
+        autostep=autostep,
+        max_slope_climb_angle=math.radians(cc.max_slope_deg),
+        min_slope_slide_angle=math.radians(cc.min_slide_deg),
+        snap_to_ground=rp.CharacterLength.absolute(cc.snap_to_ground) if cc.snap_to_ground > 0 else None,
+    )

@@ -1,0 +1,302 @@
+"""ECS ↔ Rapier synchronisation: the ECS says what exists, Rapier says how it moves.
+
+Per tick (see ``PhysicsSystem.tick``):
+
+1. :func:`reconcile` — only when the world's write version moved: spawn / despawn / rebuild bodies
+   and colliders for entities whose ``RigidBody``, ``Collider``, ``CharacterController``, ``Proxy``
+   or ``Transform`` component was written, and (re)build joints.
+2. :func:`push_poses` — one vectorised diff of every synced entity's transform-table row against
+   the pose last synchronised: a changed row is a teleport (dynamic, static), a kinematic move
+   (kinematic bodies, moving platforms) or a rescale (collider rebuilt).
+3. :func:`pull_poses` — after the step: bulk-read the awake dynamic bodies' poses and write the
+   rows whose value changed into the transform table (so a body at rest produces no ``moved``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine.components import Anchor, Name, Proxy, Transform
+from engine.errors import InputError
+from engine.physics_components import CharacterController, Collider, Joint, RigidBody
+from systems.physics.adapter import DYNAMIC, KINEMATIC, Simulation
+from systems.physics.shapes import shape_spec
+
+if TYPE_CHECKING:
+    from engine.world import World
+
+_CHARACTER_BODY = RigidBody("kinematic")
+
+
+def describe(world: World, entity: int) -> str:
+    """How errors name an entity: its anchor uid, else its Name, else its id."""
+    uid = world.uid(entity)
+    if uid is not None:
+        return f"entity {uid!r}"
+    n = world.try_get(entity, Name)
+    return f"entity {n.value!r} (#{entity})" if n is not None else f"entity #{entity}"
+
+
+def check_pose(where: str, pose: np.ndarray) -> np.ndarray:
+    """Validate a (10,) transform row; returns it with the rotation normalised."""
+    if not np.all(np.isfinite(pose[0:3])):
+        raise InputError(where, "Transform.pos", f"3 finite numbers, got {pose[0:3].tolist()}")
+    n = float(np.linalg.norm(pose[3:7]))
+    if not (math.isfinite(n) and n > 1e-9):
+        raise InputError(where, "Transform.rot", f"a non-zero finite quaternion (w, x, y, z), got {pose[3:7].tolist()}")
+    if not (np.all(np.isfinite(pose[7:10])) and np.all(pose[7:10] > 0)):
+        raise InputError(where, "Transform.scale", f"3 finite numbers > 0, got {pose[7:10].tolist()}")
+    out = pose.copy()
+    out[3:7] /= n
+    return out
+
+
+def _body_key(body: RigidBody | None, collider: Collider | None) -> tuple[Any, ...]:
+    """Everything except the shape that, when changed, needs the body/collider rebuilt."""
+    b = None if body is None else (body.kind, body.mass, body.density, body.linear_damping, body.angular_damping,
+                                   body.gravity_scale, body.ccd, body.lock_translation, body.lock_rotation, body.can_sleep)
+    c = None if collider is None else (collider.friction, collider.restitution, collider.sensor, collider.events,
+                                       collider.groups, collider.mask)
+    return (b, c)
+
+
+class Sync:
+    """The bookkeeping between one ``World`` and one :class:`Simulation`."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.since = -1  # world.version seen by the last reconcile
+        self.keys: dict[int, tuple[Any, ...]] = {}
+        self.joints: dict[int, tuple[Any, int, int]] = {}  # entity → (joint handle, other entity, id(Joint))
+        self.characters: dict[int, Any] = {}  # entity → (rapier KCC, id(CharacterController))
+        self.awake_last = np.zeros(0, np.int64)
+        self.exits: list[tuple[int, int]] = []  # (sensor, other) pairs ended by a despawn
+        self.on_remove: list[Any] = []
+
+    # ------------------------------------------------------------------ structure
+
+    def reconcile(self, world: World) -> None:
+        """Bring Rapier's set of bodies/colliders/joints in line with the ECS (if anything was written)."""
+        if world.version == self.since:
+            return
+        sim = self.sim
+        if self.since < 0:
+            cands = {e for e, _ in world.query(Collider)} | {e for e, _ in world.query(RigidBody)}
+            cands |= {e for e, _ in world.query(CharacterController)}
+        else:
+            cands = set()
+            for t in (Collider, RigidBody, CharacterController, Proxy, Transform):
+                cands |= world.changed(t, self.since)
+            # despawns are not logged per type: find records whose entity is gone
+            if self._structure_changed(world):
+                alive = {e for e, _ in world.query(Collider)} | {e for e, _ in world.query(RigidBody)}
+                alive |= {e for e, _ in world.query(CharacterController)}
+                cands.update(sim.records.keys() - alive)
+        for e in sorted(cands):
+            self._reconcile_one(world, e)
+        self._reconcile_joints(world, cands)
+        self.since = world.version
+
+    def _structure_changed(self, world: World) -> bool:
+        # esper drops its query cache on any structural change; World.query then builds a new list
+        q = world.query(Transform)
+        changed = q is not getattr(self, "_last_q", None)
+        self._last_q = q
+        return changed
+
+    def _reconcile_one(self, world: World, e: int) -> None:
+        sim = self.sim
+        alive = world.exists(e)
+        body = world.try_get(e, RigidBody) if alive else None
+        collider = world.try_get(e, Collider) if alive else None
+        cc = world.try_get(e, CharacterController) if alive else None
+        if cc is not None and body is None:
+            body = _CHARACTER_BODY
+        physical = alive and (body is not None or collider is not None)
+        rec = sim.records.get(e)
+        if not physical:
+            if rec is not None:
+                self.remove(e)
+            return
+        where = describe(world, e)
+        t = world.try_get(e, Transform)
+        if t is None:
+            raise InputError(where, "Transform", "a Transform on every entity with a RigidBody or Collider")
+        if body is not None:
+            body.validate(where)
+        if collider is not None:
+            collider.validate(where)
+        if cc is not None:
+            cc.validate(where)
+            if body.kind != "kinematic":
+                raise InputError(where, "RigidBody.kind", "'kinematic' for an entity with a CharacterController")
+            if collider is None:
+                raise InputError(where, "Collider", "a Collider (the character's shape) with the CharacterController")
+        pose = check_pose(where, t._data)
+        spec = shape_spec(where, collider, world.try_get(e, Proxy), pose[7:10]) if collider is not None else None
+        key = _body_key(body, collider)
+        row = world.table.row_of[e]
+        if rec is None or self.keys.get(e) != key:
+            keep = None
+            if rec is not None and rec.kind == DYNAMIC and body is not None and body.kind == "dynamic":
+                keep = (rec.view.linvel, rec.view.angvel)
+            if rec is not None:
+                self.remove(e, despawned=False)
+            rec = sim.add(where, e, row, pose, body, collider, spec)
+            if keep is not None:
+                rec.view.linvel, rec.view.angvel = keep
+            self.keys[e] = key
+        else:
+            sim.row_of[rec.slot] = row
+            if spec != rec.spec and collider is not None and spec is not None:
+                sim.reshape(where, e, spec, collider)
+        if cc is not None:
+            from systems.physics.adapter import kcc_for
+
+            old = self.characters.get(e)
+            if old is None or old[1] != _cc_key(cc):
+                self.characters[e] = (kcc_for(cc), _cc_key(cc))
+        else:
+            self.characters.pop(e, None)
+
+    def remove(self, e: int, despawned: bool = True) -> None:
+        """Drop an entity's body/collider (its joints go with the body)."""
+        rec = self.sim.records.get(e)
+        if rec is not None and rec.collider is not None:
+            self.sim.by_collider.pop(rec.collider, None)
+        self.sim.remove(e)
+        self.keys.pop(e, None)
+        self.characters.pop(e, None)
+        self.joints.pop(e, None)
+        for fn in self.on_remove:
+            fn(e)
+
+    # ------------------------------------------------------------------ joints
+
+    def _reconcile_joints(self, world: World, cands: set[int]) -> None:
+        import rapier3d as rp
+
+        from systems.physics.joints import joint_builder
+
+        sim = self.sim
+        joint_ents = {e for e, _ in world.query(Joint)}
+        for e in list(self.joints):
+            if e not in joint_ents:
+                h = self.joints.pop(e)[0]
+                if h in sim.world.impulse_joints:
+                    sim.world.impulse_joints.remove(h)
+        for e in sorted(joint_ents):
+            j = world.get(e, Joint)
+            where = describe(world, e)
+            j.validate(where)
+            other = world.entity(j.other)
+            old = self.joints.get(e)
+            if old is not None:
+                h, oe, jid = old
+                valid = h in sim.world.impulse_joints and jid == id(j) and oe == other
+                if valid and e not in cands and other not in cands:
+                    continue
+                if h in sim.world.impulse_joints:
+                    sim.world.impulse_joints.remove(h)
+                del self.joints[e]
+            if other is None:
+                raise InputError(where, "Joint.other", f"the anchor uid of an existing entity, got {j.other!r}")
+            r1, r2 = sim.records.get(e), sim.records.get(other)
+            for name, r in (("Joint", r1), ("Joint.other", r2)):
+                if r is None or r.body is None:
+                    raise InputError(where, name, "both joined entities to have a RigidBody (use kind='static' for a fixed frame)")
+            assert r1 is not None and r2 is not None
+            data = joint_builder(j)
+            h = sim.world.impulse_joints.insert(r1.body, r2.body, data, True)
+            assert isinstance(h, rp.ImpulseJointHandle)
+            self.joints[e] = (h, other, id(j))
+
+    # ------------------------------------------------------------------ motion
+
+    def push_poses(self, world: World) -> None:
+        """ECS → Rapier for every synced entity whose transform row changed since the last sync."""
+        sim = self.sim
+        n = len(sim.slots)
+        if n == 0:
+            return
+        cur = np.take(world.table.data, sim.row_of[:n], axis=0)
+        diff = np.flatnonzero((cur != sim.last[:n]).any(axis=1))
+        for s in diff.tolist():
+            rec = sim.slots[s]
+            where = describe(world, rec.entity)
+            pose = check_pose(where, cur[s])
+            if not np.array_equal(pose[7:10], sim.last[s, 7:10]) and rec.spec is not None:
+                collider = world.get(rec.entity, Collider)
+                spec = shape_spec(where, collider, world.try_get(rec.entity, Proxy), pose[7:10])
+                if spec != rec.spec:
+                    sim.reshape(where, rec.entity, spec, collider)
+            if not np.array_equal(pose[0:7], sim.last[s, 0:7]):
+                sim.set_pose(rec, pose[0:7])
+            sim.last[s] = cur[s]
+
+    def move_characters(self, world: World, game: Any, dt: float) -> None:
+        """Run Rapier's character controller for every CharacterController entity."""
+        if not self.characters:
+            return
+        from engine.components import Player
+
+        sim = self.sim
+        sim.update_queries()
+        table = world.table.data
+        jump = bool(game.input.pressed("jump")) if hasattr(game, "input") else False
+        for e in sorted(self.characters):
+            kcc = self.characters[e][0]
+            cc = world.get(e, CharacterController)
+            p = world.try_get(e, Player)
+            if p is not None:
+                cc.walk = np.array([p.move[0], 0.0, p.move[2]])
+                if jump:
+                    cc.jump()
+            rec = sim.records[e]
+            row = sim.row_of[rec.slot]
+            new, grounded = sim.move_character(rec, kcc, cc, table[row, 0:7], dt)
+            cc.grounded = grounded
+            if not np.array_equal(new, table[row, 0:3]):
+                table[row, 0:3] = new
+            sim.last[rec.slot, 0:3] = table[row, 0:3]
+
+    def pull_poses(self, world: World) -> None:
+        """Rapier → ECS: write changed poses of the bodies awake now or in the last step."""
+        sim = self.sim
+        awake = sim.awake_dynamic_slots()
+        slots = np.union1d(awake, self.awake_last) if len(self.awake_last) else awake
+        self.awake_last = awake
+        if len(slots) == 0:
+            return
+        slots = slots[slots < len(sim.slots)]
+        poses = sim.read_poses(slots)
+        rows = sim.row_of[slots]
+        table = world.table.data
+        changed = (poses != table[rows, 0:7]).any(axis=1)
+        if changed.any():
+            r, s = rows[changed], slots[changed]
+            table[r, 0:7] = poses[changed]
+            sim.last[s, 0:7] = poses[changed]
+
+    def _pull_reference(self, world: World) -> None:
+        """Plain twin of :meth:`pull_poses`: every dynamic body, one at a time."""
+        sim = self.sim
+        table = world.table.data
+        for rec in sim.slots:
+            if rec.kind != DYNAMIC:
+                continue
+            pose = sim._read_poses(np.array([rec.slot]))[0]
+            row = sim.row_of[rec.slot]
+            if not np.array_equal(pose, table[row, 0:7]):
+                table[row, 0:7] = pose
+                sim.last[rec.slot, 0:7] = pose
+
+
+def _cc_key(cc: CharacterController) -> tuple[float, ...]:
+    return (cc.max_slope_deg, cc.min_slide_deg, cc.autostep_height, cc.autostep_min_width, cc.snap_to_ground, cc.offset)
+
+
+__all__ = ["Sync", "describe", "check_pose", "KINEMATIC", "Anchor"]
