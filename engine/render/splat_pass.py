@@ -1,0 +1,477 @@
+"""`SplatPass`: draws every anchor's Gaussians with ModernGL, sorted back to front each frame.
+
+Draw strategy. Splats live on the GPU in anchor-local space, packed 32 bytes each (layout in
+``engine/render/splat_packing.py`` and ``shaders/splat.glsl``) in one RGBA32UI texture; each anchor
+owns one contiguous range of splat slots (and of SH texels when its SH degree is > 0), uploaded once
+by :meth:`SplatPass.set`. Anchor transforms (3×4 local→world, uniform scale included) sit in a small
+texture indexed by an anchor slot stored in every splat, so :meth:`SplatPass.xform` uploads 64 bytes
+and the vertex shader applies mean = M·p, Σ = AΣAᵀ and rotates the view direction into anchor space
+for the SH colour. Each frame one instanced draw of a 4-vertex triangle strip per splat renders in
+back-to-front order, read from a per-instance attribute holding the sorted slot index.
+
+Sort. With GL 4.3 a compute shader writes a 32-bit depth key per slot and a GPU radix sort orders
+them (``engine/render/splat_sort.py``); the visible count goes straight into an indirect draw
+command, nothing is read back. With GL 3.3 the CPU computes view depths from a shadow copy of the
+means, sorts 16-bit keys with a numpy radix sort and uploads the order (4 bytes per visible splat).
+The sort is skipped when neither the camera nor any anchor changed since the last one.
+
+Slot management: ``RangeAllocator`` (first fit, coalescing free list, capacity doubling with a
+GPU-side copy; holes are marked free and culled until reused). ``set``, ``remove`` and ``xform`` of one
+anchor never touch another anchor's data; :meth:`stats` counts the bytes uploaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import moderngl
+import numpy as np
+
+from engine.render.camera import Camera
+from engine.render.splat_alloc import RangeAllocator
+from engine.render.splat_packing import (
+    FREE_ANCHOR,
+    MAX_ANCHORS,
+    SH_TEXELS,
+    SPLAT_BYTES,
+    SPLAT_TEXELS,
+    pack_sh,
+    pack_splats,
+)
+from engine.render.splat_sort import GpuRadixSort, depth_keys16, radix_argsort16
+from engine.splats.gaussians import GaussianSet
+
+SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
+TEX_WIDTH = 4096  # texels per row of every data texture
+ANCHOR_TEXELS = 4
+ANCHOR_ROWS = (MAX_ANCHORS * ANCHOR_TEXELS + TEX_WIDTH - 1) // TEX_WIDTH
+MAX_ROWS = 16384  # GL_MAX_TEXTURE_SIZE on llvmpipe and most GPUs
+_IDENTITY = np.eye(4, dtype=np.float32)
+
+
+@dataclass
+class _Anchor:
+    slot: int  # anchor slot (index into the anchor texture)
+    start: int  # first splat slot
+    count: int
+    sh_start: int  # first SH texel
+    sh_texels: int  # total SH texels of this anchor
+    degree: int
+    matrix: np.ndarray  # (4, 4) float32 local → world
+
+
+def _shader_source(name: str, stage: str) -> str:
+    body = (SHADER_DIR / name).read_text()
+    return (
+        "#version 330 core\n#extension GL_ARB_shading_language_packing : require\n"
+        f"#define {stage}\n" + body
+    )
+
+
+def check_matrix(matrix: Any, source: str = "xform") -> np.ndarray:
+    """Validate a local→world affine matrix: (4, 4) finite, last row (0, 0, 0, 1), invertible."""
+    m = np.asarray(matrix, dtype=np.float64)
+    if m.shape != (4, 4):
+        raise ValueError(f"{source}: expected a (4, 4) matrix, got shape {m.shape}")
+    if not np.isfinite(m).all():
+        raise ValueError(f"{source}: matrix has non-finite values")
+    if not np.allclose(m[3], (0, 0, 0, 1)):
+        raise ValueError(f"{source}: last row must be (0, 0, 0, 1), got {m[3].tolist()}")
+    if abs(np.linalg.det(m[:3, :3])) < 1e-30:
+        raise ValueError(f"{source}: matrix is singular")
+    return m.astype(np.float32)
+
+
+class _DataTexture:
+    """A growable RGBA32UI texture addressed as a 1-D array of texels, ``TEX_WIDTH`` per row."""
+
+    def __init__(self, ctx: Any, rows: int) -> None:
+        self.ctx = ctx
+        self.rows = max(1, rows)
+        self.tex = ctx.texture((TEX_WIDTH, self.rows), 4, dtype="u4")
+        self.tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
+
+    def ensure(self, texels: int) -> None:
+        """Grow (doubling rows) to hold ``texels``, copying the old contents GPU-side."""
+        need = (texels + TEX_WIDTH - 1) // TEX_WIDTH
+        if need <= self.rows:
+            return
+        rows = self.rows
+        while rows < need:
+            rows *= 2
+        if rows > MAX_ROWS:
+            if need > MAX_ROWS:
+                raise ValueError(f"splat pass: {texels} texels exceed the {MAX_ROWS}-row texture limit")
+            rows = MAX_ROWS
+        new = self.ctx.texture((TEX_WIDTH, rows), 4, dtype="u4")
+        new.filter = self.tex.filter
+        staging = self.ctx.buffer(reserve=TEX_WIDTH * self.rows * 16)
+        self.tex.read_into(staging)
+        new.write(staging, viewport=(0, 0, TEX_WIDTH, self.rows))
+        staging.release()
+        self.tex.release()
+        self.tex, self.rows = new, rows
+
+    def write(self, first: int, data: np.ndarray) -> int:
+        """Write ``data`` (n, 4) uint32 texels from texel ``first``; returns the bytes uploaded."""
+        data = np.ascontiguousarray(data, np.uint32).reshape(-1, 4)
+        n = len(data)
+        pos, i = first, 0
+        while i < n:
+            x, y = pos % TEX_WIDTH, pos // TEX_WIDTH
+            if x == 0 and n - i >= TEX_WIDTH:
+                rows = (n - i) // TEX_WIDTH
+                take = rows * TEX_WIDTH
+                self.tex.write(data[i : i + take].tobytes(), viewport=(0, y, TEX_WIDTH, rows))
+            else:
+                take = min(TEX_WIDTH - x, n - i)
+                self.tex.write(data[i : i + take].tobytes(), viewport=(x, y, take, 1))
+            pos += take
+            i += take
+        return n * 16
+
+    def nbytes(self) -> int:
+        return TEX_WIDTH * self.rows * 16
+
+    def release(self) -> None:
+        self.tex.release()
+
+
+class SplatPass:
+    """Draws anchored Gaussians into a framebuffer that may already hold the proxy pass's depth.
+
+    ctx: a ModernGL context (GL 3.3 or later; GL 4.3 enables the GPU sort).
+    sort: "auto" (GPU when compute shaders exist), "gpu" or "cpu".
+    """
+
+    def __init__(self, ctx: Any, sort: str = "auto", capacity: int = 1 << 16) -> None:
+        if sort not in ("auto", "gpu", "cpu"):
+            raise ValueError(f"sort must be auto, gpu or cpu, got {sort!r}")
+        self.ctx = ctx
+        compute = ctx.version_code >= 430
+        if sort == "gpu" and not compute:
+            raise ValueError("GPU sort needs GL 4.3 compute shaders")
+        self.gpu_sort = compute and sort != "cpu"
+        self.program = ctx.program(
+            vertex_shader=_shader_source("splat.glsl", "VERTEX_SHADER"),
+            fragment_shader=_shader_source("splat.glsl", "FRAGMENT_SHADER"),
+        )
+        self._splat_alloc = RangeAllocator(capacity)
+        self._sh_alloc = RangeAllocator(1024)
+        self._anchor_alloc = RangeAllocator(1024)
+        self._splats = _DataTexture(ctx, (capacity * SPLAT_TEXELS + TEX_WIDTH - 1) // TEX_WIDTH)
+        self._sh = _DataTexture(ctx, 1)
+        self._anchor_tex = _DataTexture(ctx, ANCHOR_ROWS)
+        self._anchor_table = np.zeros((MAX_ANCHORS, ANCHOR_TEXELS, 4), np.uint32)
+        self._anchors: dict[str, _Anchor] = {}
+        self._dirty_anchor_slots: set[int] = set()
+        # CPU shadow of means and anchor slots per splat slot (the GL 3.3 sort reads it)
+        self._means = np.zeros((0, 3), np.float32)
+        self._slot_anchor = np.zeros(0, np.uint16)
+        self._pending_upload = 0
+        self._last_upload = 0
+        self.total_upload = 0  # bytes uploaded since creation
+        self._epoch = 0  # bumped by every change to what is drawn
+        self._sorted_for: tuple | None = None
+        self._visible = 0
+        self.last_sorted = False
+        if self.gpu_sort:
+            self._sorter = GpuRadixSort(ctx, capacity)
+            self._keys_prog = ctx.compute_shader((SHADER_DIR / "splat_keys.glsl").read_text())
+            self._indirect = ctx.buffer(reserve=16)
+            self._order = self._sorter.values
+        else:
+            self._sorter = None
+            self._order = ctx.buffer(reserve=max(4, capacity * 4))
+        self._vao = self._make_vao()
+
+    # ------------------------------------------------------------------ updates
+
+    def _make_vao(self) -> Any:
+        return self.ctx.vertex_array(self.program, [(self._order, "1u /i", "a_index")])
+
+    def _upload(self, nbytes: int) -> None:
+        self._pending_upload += nbytes
+        self.total_upload += nbytes
+
+    def _grow_shadow(self) -> None:
+        cap = self._splat_alloc.capacity
+        if len(self._means) < cap:
+            means = np.zeros((cap, 3), np.float32)
+            means[: len(self._means)] = self._means
+            slots = np.full(cap, FREE_ANCHOR, np.uint16)
+            slots[: len(self._slot_anchor)] = self._slot_anchor
+            self._means, self._slot_anchor = means, slots
+
+    def set(self, anchor_id: str, gaussians: GaussianSet) -> None:
+        """Upload ``gaussians`` (anchor-local) as anchor ``anchor_id``'s splats, replacing earlier ones.
+
+        Only this anchor's bytes are uploaded; its transform is kept (identity for a new anchor).
+        """
+        if not isinstance(gaussians, GaussianSet):
+            raise TypeError(f"set({anchor_id!r}): expected a GaussianSet, got {type(gaussians).__name__}")
+        old = self._anchors.get(anchor_id)
+        matrix = old.matrix if old is not None else _IDENTITY.copy()
+        n, degree = len(gaussians), gaussians.sh_degree
+        stride = SH_TEXELS[degree]
+        if old is not None and (old.count != n or old.degree != degree):
+            self.remove(anchor_id)
+            old = None
+        if old is not None:
+            a = old
+        else:
+            if len(self._anchors) >= MAX_ANCHORS:
+                raise ValueError(f"splat pass: more than {MAX_ANCHORS} anchors")
+            slot = self._anchor_alloc.alloc(1)
+            start = self._splat_alloc.alloc(n) if n else 0
+            sh_start = self._sh_alloc.alloc(n * stride) if n and stride else 0
+            a = _Anchor(slot, start, n, sh_start, n * stride, degree, matrix)
+            self._anchors[anchor_id] = a
+        if n:
+            self._splats.ensure((self._splat_alloc.capacity) * SPLAT_TEXELS)
+            self._grow_shadow()
+            rows = pack_splats(gaussians, a.slot)
+            self._upload(self._splats.write(a.start * SPLAT_TEXELS, rows.reshape(-1, 4)))
+            self._means[a.start : a.start + n] = gaussians.means
+            self._slot_anchor[a.start : a.start + n] = a.slot
+            if stride:
+                self._sh.ensure(self._sh_alloc.capacity)
+                self._upload(self._sh.write(a.sh_start, pack_sh(gaussians).reshape(-1, 4)))
+        self._write_anchor(a)
+        self._epoch += 1
+
+    def remove(self, anchor_id: str) -> None:
+        """Stop drawing anchor ``anchor_id`` and free its slots (unknown ids are ignored)."""
+        a = self._anchors.pop(anchor_id, None)
+        if a is None:
+            return
+        if a.count:
+            self._splat_alloc.free(a.start, a.count)
+            self._slot_anchor[a.start : a.start + a.count] = FREE_ANCHOR
+            if a.start < self._splat_alloc.high_water:
+                # a hole below the high-water mark: mark its splats free so they are culled
+                dead = np.zeros((a.count * SPLAT_TEXELS, 4), np.uint32)
+                dead[0::SPLAT_TEXELS, 3] = FREE_ANCHOR
+                self._upload(self._splats.write(a.start * SPLAT_TEXELS, dead))
+        if a.sh_texels:
+            self._sh_alloc.free(a.sh_start, a.sh_texels)
+        self._anchor_alloc.free(a.slot, 1)
+        self._dirty_anchor_slots.discard(a.slot)
+        self._epoch += 1
+
+    def xform(self, anchor_id: str, matrix: np.ndarray) -> None:
+        """Set anchor ``anchor_id``'s local→world transform, matrix (4, 4) (rotation, uniform scale, translation)."""
+        a = self._anchors.get(anchor_id)
+        if a is None:
+            raise KeyError(f"xform: unknown anchor {anchor_id!r}")
+        m = check_matrix(matrix, f"xform({anchor_id!r})")
+        if np.array_equal(m, a.matrix):
+            return
+        a.matrix = m
+        self._write_anchor(a)
+        self._epoch += 1
+
+    def clear(self) -> None:
+        """Remove every anchor."""
+        for anchor_id in list(self._anchors):
+            self.remove(anchor_id)
+
+    def _write_anchor(self, a: _Anchor) -> None:
+        row = self._anchor_table[a.slot]
+        row[0:3] = a.matrix[:3].view(np.uint32)
+        row[3] = (a.start, a.sh_start, a.degree, 0)
+        self._dirty_anchor_slots.add(a.slot)
+
+    def _flush_anchors(self) -> None:
+        dirty = self._dirty_anchor_slots
+        if not dirty:
+            return
+        lo, hi = min(dirty), max(dirty)
+        if len(dirty) <= 32:
+            for slot in sorted(dirty):
+                self._upload(self._anchor_tex.write(slot * ANCHOR_TEXELS, self._anchor_table[slot]))
+        else:  # many moved: one upload of the span is cheaper than many calls
+            self._upload(self._anchor_tex.write(lo * ANCHOR_TEXELS, self._anchor_table[lo : hi + 1]))
+        dirty.clear()
+
+    # ------------------------------------------------------------------ drawing
+
+    def _set_uniforms(self, camera: Camera) -> None:
+        p = self.program
+        fx = camera.focal
+        proj = camera.gl_projection.astype(np.float64)
+        self._uniform(p, "u_view", camera.view.T.astype(np.float32).tobytes())
+        self._uniform(p, "u_intr", (fx, fx, camera.width / 2.0, camera.height / 2.0))
+        self._uniform(p, "u_size", (float(camera.width), float(camera.height)))
+        self._uniform(p, "u_cam_pos", tuple(float(v) for v in camera.eye))
+        self._uniform(p, "u_near_far", (float(camera.near), float(camera.far)))
+        self._uniform(p, "u_depth_ab", (float(-proj[2, 2]), float(proj[2, 3])))
+
+    @staticmethod
+    def _uniform(prog: Any, name: str, value: Any) -> None:
+        if name in prog:
+            if isinstance(value, bytes):
+                prog[name].write(value)
+            else:
+                prog[name].value = value
+
+    def _bind_textures(self, prog: Any) -> None:
+        for unit, (name, tex) in enumerate(
+            (("u_splats", self._splats.tex), ("u_anchors", self._anchor_tex.tex), ("u_sh", self._sh.tex))
+        ):
+            tex.use(unit)
+            if name in prog:
+                prog[name].value = unit
+
+    def _sort_gpu(self, camera: Camera, n: int) -> None:
+        sorter = self._sorter
+        if n > sorter.capacity:
+            sorter.reserve(n)
+            self._order = sorter.values
+            self._vao.release()
+            self._vao = self._make_vao()
+        self._indirect.write(np.array([4, 0, 0, 0], np.uint32).tobytes())
+        self._upload(16)
+        prog = self._keys_prog
+        self._bind_textures(prog)
+        prog["u_n"] = n
+        self._uniform(prog, "u_view_z", tuple(float(v) for v in camera.view[2]))
+        self._uniform(prog, "u_near_far", (float(camera.near), float(camera.far)))
+        sorter.keys.bind_to_storage_buffer(0)
+        sorter.values.bind_to_storage_buffer(1)
+        self._indirect.bind_to_storage_buffer(5)
+        prog.run((n + 255) // 256)
+        self.ctx.memory_barrier()
+        sorter.sort(n)
+
+    def _sort_cpu(self, camera: Camera, n: int) -> None:
+        slots = self._slot_anchor[:n]
+        live = slots != FREE_ANCHOR
+        view = camera.view.astype(np.float64)
+        # z row of view · M for every anchor slot: z = zrow[:3]·p + zrow[3]
+        mats = self._anchor_table[:, :3].view(np.float32).astype(np.float64)  # (A, 3, 4) rows of M
+        zrows = np.einsum("j,ajk->ak", view[2, :3], mats)
+        zrows[:, 3] += view[2, 3]
+        zr = zrows[np.where(live, slots, 0)]
+        z = np.einsum("ij,ij->i", zr[:, :3], self._means[:n].astype(np.float64)) + zr[:, 3]
+        visible = live & (z >= camera.near) & (z <= camera.far)
+        keys = depth_keys16(z.astype(np.float32), visible)
+        order = radix_argsort16(keys)[: int(visible.sum())]
+        self._visible = len(order)
+        if len(order) * 4 > self._order.size:
+            self._order.release()
+            self._order = self.ctx.buffer(reserve=max(len(order) * 4, 2 * self._order.size))
+            self._vao.release()
+            self._vao = self._make_vao()
+        if len(order):
+            self._order.write(order.astype(np.uint32).tobytes())
+            self._upload(len(order) * 4)
+
+    def draw(self, camera: Camera, framebuffer: Any) -> None:
+        """Blend every splat into ``framebuffer`` (sized camera.width × camera.height), back to front.
+
+        The framebuffer's depth (the proxy pass's) is tested but not written. Colours are premultiplied:
+        with the target cleared to (background, 0) the result is RGB over the background and alpha = 1 − T.
+        """
+        ctx = self.ctx
+        if tuple(framebuffer.size) != (camera.width, camera.height):
+            raise ValueError(
+                f"draw: framebuffer is {framebuffer.size[0]}x{framebuffer.size[1]}, camera is {camera.width}x{camera.height}"
+            )
+        self._flush_anchors()
+        n = self._splat_alloc.high_water
+        state = (camera.view.tobytes(), camera.width, camera.height, camera.fov_y, camera.near, camera.far, self._epoch)
+        self.last_sorted = False
+        if n and state != self._sorted_for:
+            if self.gpu_sort:
+                self._sort_gpu(camera, n)
+            else:
+                self._sort_cpu(camera, n)
+            self._sorted_for = state
+            self.last_sorted = True
+        if n:
+            framebuffer.use()
+            ctx.viewport = (0, 0, camera.width, camera.height)
+            ctx.enable(ctx.BLEND | ctx.DEPTH_TEST)
+            ctx.blend_func = ctx.ONE, ctx.ONE_MINUS_SRC_ALPHA
+            ctx.depth_func = "<="
+            framebuffer.depth_mask = False
+            self._set_uniforms(camera)
+            self._bind_textures(self.program)
+            if self.gpu_sort:
+                ctx.memory_barrier()
+                self._vao.render_indirect(self._indirect, mode=ctx.TRIANGLE_STRIP, count=1)
+            elif self._visible:
+                self._vao.render(mode=ctx.TRIANGLE_STRIP, vertices=4, instances=self._visible)
+            framebuffer.depth_mask = True
+            ctx.disable(ctx.BLEND | ctx.DEPTH_TEST)
+        self._last_upload = self._pending_upload
+        self._pending_upload = 0
+
+    # ------------------------------------------------------------------ introspection
+
+    def anchors(self) -> list[str]:
+        """Ids of the anchors held."""
+        return list(self._anchors)
+
+    def stats(self) -> dict[str, Any]:
+        """Splat count, bytes uploaded for the last frame, GPU bytes per splat and bookkeeping."""
+        splats = sum(a.count for a in self._anchors.values())
+        gpu = self._splats.nbytes() + self._sh.nbytes() + self._anchor_tex.nbytes()
+        if self._sorter is not None:
+            gpu += self._sorter.capacity * 16 + self._sorter._hist.size
+        else:
+            gpu += self._order.size
+        return {
+            "splats": splats,
+            "anchors": len(self._anchors),
+            "upload_bytes_last_frame": self._last_upload,
+            "upload_bytes_pending": self._pending_upload,
+            "layout_bytes_per_splat": SPLAT_BYTES,
+            "gpu_bytes_per_splat": gpu / splats if splats else 0.0,
+            "sort": "gpu" if self.gpu_sort else "cpu",
+            "sorted_last_frame": self.last_sorted,
+            "slots_drawn": self._splat_alloc.high_water,
+            "fragmentation": self._splat_alloc.fragmentation(),
+        }
+
+    def release(self) -> None:
+        """Free every GPU object."""
+        self._vao.release()
+        self.program.release()
+        for t in (self._splats, self._sh, self._anchor_tex):
+            t.release()
+        if self._sorter is not None:
+            self._sorter.release()
+            self._keys_prog.release()
+            self._indirect.release()
+        else:
+            self._order.release()
+
+
+def render_offscreen(
+    splat_pass: SplatPass, camera: Camera, background: tuple[float, float, float] = (0.0, 0.0, 0.0)
+) -> np.ndarray:
+    """Render into a fresh RGBA16F target cleared to (background, 0); returns (H, W, 4) float32, row 0 on top.
+
+    RGB is composited over ``background``; alpha is 1 − final transmittance.
+    """
+    ctx = splat_pass.ctx
+    size = (camera.width, camera.height)
+    color = ctx.texture(size, 4, dtype="f2")
+    depth = ctx.depth_renderbuffer(size)
+    fbo = ctx.framebuffer(color_attachments=[color], depth_attachment=depth)
+    try:
+        fbo.use()
+        ctx.viewport = (0, 0, *size)
+        fbo.clear(float(background[0]), float(background[1]), float(background[2]), 0.0, depth=1.0)
+        splat_pass.draw(camera, fbo)
+        data = np.frombuffer(fbo.read(components=4, dtype="f2"), np.float16)
+        img = data.reshape(camera.height, camera.width, 4)[::-1].astype(np.float32)
+    finally:
+        fbo.release()
+        color.release()
+        depth.release()
+    return np.ascontiguousarray(img)

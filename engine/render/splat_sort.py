@@ -1,0 +1,137 @@
+"""Depth sort for the splat pass: GPU radix sort (GL 4.3 compute) and the CPU fallback (GL 3.3).
+
+Both sort unsigned keys ascending and stably (equal keys keep slot order), which is what
+``np.argsort(keys, kind="stable")`` does — the reference twin used by the tests.
+
+GPU: least-significant-digit radix sort of 32-bit keys with (key, value) pairs, 4-bit digits,
+8 passes of three compute shaders each (``shaders/sort_count.glsl`` per-block histogram,
+``sort_scan.glsl`` exclusive scan, ``sort_scatter.glsl`` stable scatter). Buffers ping-pong;
+after the even number of passes the result is back in ``keys``/``values``.
+
+CPU: 16-bit keys, two 8-bit LSD counting-sort passes in numpy.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
+BLOCK = 2048  # keys per workgroup in sort_count/sort_scatter (256 threads × 8)
+DIGIT_BITS = 4
+
+
+def argsort_reference(keys: np.ndarray) -> np.ndarray:
+    """Reference twin: stable ascending order of ``keys`` (N,) as int64 indices."""
+    return np.argsort(np.asarray(keys), kind="stable")
+
+
+def radix_argsort16(keys: np.ndarray) -> np.ndarray:
+    """Stable ascending order of 16-bit ``keys`` (N,) by two 8-bit LSD counting-sort passes → (N,) uint32."""
+    keys = np.asarray(keys, np.uint16)
+    n = len(keys)
+    order = np.arange(n, dtype=np.uint32)
+    for shift in (0, 8):
+        digit = ((keys[order] >> shift) & 0xFF).astype(np.intp)
+        counts = np.bincount(digit, minlength=256)
+        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        # rank of each element among earlier elements with the same digit (stable)
+        by_digit = np.argsort(digit, kind="stable")
+        rank = np.empty(n, np.intp)
+        rank[by_digit] = np.arange(n) - starts[digit[by_digit]]
+        dest = starts[digit] + rank
+        new = np.empty_like(order)
+        new[dest] = order
+        order = new
+    return order
+
+
+def depth_keys16(z: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """16-bit back-to-front keys: farthest visible → 0; z (N,) view depth, visible (N,) bool.
+
+    Depths are quantised linearly over the visible range; invisible entries get 0xFFFF.
+    """
+    keys = np.full(len(z), 0xFFFF, np.uint16)
+    if visible.any():
+        zv = z[visible].astype(np.float64)
+        lo, hi = float(zv.min()), float(zv.max())
+        scale = 65534.0 / (hi - lo) if hi > lo else 0.0
+        keys[visible] = np.rint((hi - zv) * scale).astype(np.uint16)
+    return keys
+
+
+def depth_keys32(z: np.ndarray, visible: np.ndarray) -> np.ndarray:
+    """32-bit back-to-front keys as the GPU computes them: ``0xFFFFFFFF - bits(z)``, invisible → 0xFFFFFFFF."""
+    bits = np.asarray(z, np.float32).view(np.uint32)
+    return np.where(visible, np.uint32(0xFFFFFFFF) - bits, np.uint32(0xFFFFFFFF)).astype(np.uint32)
+
+
+class GpuRadixSort:
+    """Sorts ``keys`` (uint32) with ``values`` (uint32) in GPU buffers of a GL 4.3 context.
+
+    ``keys`` and ``values`` are public ``moderngl.Buffer`` objects of ``capacity`` entries; fill them
+    (by a compute shader or ``write``), call :meth:`sort` with the count, read the result from them.
+    """
+
+    def __init__(self, ctx, capacity: int = 1 << 16) -> None:  # ctx: moderngl.Context
+        self.ctx = ctx
+        self._count = ctx.compute_shader((SHADER_DIR / "sort_count.glsl").read_text())
+        self._scan = ctx.compute_shader((SHADER_DIR / "sort_scan.glsl").read_text())
+        self._scatter = ctx.compute_shader((SHADER_DIR / "sort_scatter.glsl").read_text())
+        self.capacity = 0
+        self.keys = self.values = self._keys2 = self._values2 = self._hist = None
+        self.reserve(capacity)
+
+    def reserve(self, capacity: int) -> None:
+        """Make room for ``capacity`` entries (contents are not kept when it grows)."""
+        if capacity <= self.capacity:
+            return
+        cap = max(1024, 1 << (int(capacity) - 1).bit_length())
+        for b in (self.keys, self.values, self._keys2, self._values2, self._hist):
+            if b is not None:
+                b.release()
+        self.keys = self.ctx.buffer(reserve=cap * 4)
+        self.values = self.ctx.buffer(reserve=cap * 4)
+        self._keys2 = self.ctx.buffer(reserve=cap * 4)
+        self._values2 = self.ctx.buffer(reserve=cap * 4)
+        self._hist = self.ctx.buffer(reserve=16 * ((cap + BLOCK - 1) // BLOCK) * 4)
+        self.capacity = cap
+
+    def sort(self, n: int, key_bits: int = 32) -> None:
+        """Sort the first ``n`` entries of ``keys``/``values`` by the low ``key_bits`` bits of the keys."""
+        if n <= 1:
+            return
+        blocks = (n + BLOCK - 1) // BLOCK
+        src = (self.keys, self.values)
+        dst = (self._keys2, self._values2)
+        passes = (key_bits + DIGIT_BITS - 1) // DIGIT_BITS
+        passes += passes % 2  # even, so the result lands back in keys/values
+        barrier = self.ctx.memory_barrier
+        for p in range(passes):
+            shift = p * DIGIT_BITS
+            src[0].bind_to_storage_buffer(0)
+            src[1].bind_to_storage_buffer(1)
+            dst[0].bind_to_storage_buffer(2)
+            dst[1].bind_to_storage_buffer(3)
+            self._hist.bind_to_storage_buffer(4)
+            for prog in (self._count, self._scatter):
+                prog["u_n"] = n
+                prog["u_shift"] = shift
+                prog["u_num_blocks"] = blocks
+            self._scan["u_count"] = 16 * blocks
+            self._count.run(blocks)
+            barrier()
+            self._scan.run(1)
+            barrier()
+            self._scatter.run(blocks)
+            barrier()
+            src, dst = dst, src
+
+    def release(self) -> None:
+        """Free the GPU objects."""
+        for b in (self.keys, self.values, self._keys2, self._values2, self._hist):
+            if b is not None:
+                b.release()
+        for p in (self._count, self._scan, self._scatter):
+            p.release()

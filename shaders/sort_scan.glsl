@@ -1,0 +1,30 @@
+// Radix sort, pass 2 of 3: exclusive prefix sum of hist[16 * num_blocks] in place (one workgroup).
+// Digit-major order makes the result each (digit, block)'s first output position.
+#version 430
+layout(local_size_x = 1024) in;
+layout(std430, binding = 4) buffer Hist { uint hist[]; };
+uniform uint u_count;
+shared uint s_sum[1024];
+
+void main() {
+    uint t = gl_LocalInvocationID.x;
+    uint chunk = (u_count + 1023u) / 1024u;
+    uint first = t * chunk;
+    uint last = min(first + chunk, u_count);
+    uint sum = 0u;
+    for (uint i = first; i < last; i++) sum += hist[i];
+    s_sum[t] = sum;
+    barrier();
+    for (uint off = 1u; off < 1024u; off <<= 1) {
+        uint v = t >= off ? s_sum[t - off] : 0u;
+        barrier();
+        s_sum[t] += v;
+        barrier();
+    }
+    uint run = s_sum[t] - sum;
+    for (uint i = first; i < last; i++) {
+        uint c = hist[i];
+        hist[i] = run;
+        run += c;
+    }
+}
