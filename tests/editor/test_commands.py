@@ -149,7 +149,7 @@ ops = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(ops, max_size=30))
 def test_fuzzed_command_sequences_never_corrupt_the_level(sequence):
     data = _level_with(5)

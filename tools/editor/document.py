@@ -45,8 +45,23 @@ def new_level(name: str = "untitled", seed: int = 0) -> dict[str, Json]:
 
 
 def to_bytes(data: dict[str, Json]) -> bytes:
-    """Deterministic on-disk bytes: 2-space indented JSON in document key order, newline-terminated."""
-    return (json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    """Deterministic on-disk bytes, exactly what ``engine.levels.Level.save`` writes for this data
+    (sorted keys, 2-space indent, shortest round-trip floats); plain sorted JSON for data the engine
+    cannot encode (never saved: ``Document.save`` validates first)."""
+    try:
+        from engine.levels import Level
+
+        return Level.from_data(data, "<editor>").to_json().encode("utf-8")
+    except ImportError:
+        pass
+    except InputError:
+        pass
+    return (json.dumps(data, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+
+
+def canonical(data: dict[str, Json]) -> dict[str, Json]:
+    """The level data as the engine would save it (so editing starts from the saved form)."""
+    return json.loads(to_bytes(data))
 
 
 def atomic_write(path: str | Path, payload: bytes) -> None:
@@ -139,6 +154,22 @@ def validate_entity(src: str, path: str, e: Json) -> None:
         validate_proxy(src, f"{path}.components.Proxy", comps["Proxy"])
     for name, c in comps.items():
         _obj(src, f"{path}.components.{name}", c)
+    _engine_validate_entity(e, src, path)
+
+
+def _engine_validate_entity(e: dict[str, Json], src: str, path: str) -> None:
+    """The engine's checks of one entity (registered components, their fields), with our path."""
+    try:
+        from engine.levels import Level
+    except ImportError:
+        return
+    import engine.physics_components  # noqa: F401 - registers the physics components
+
+    try:
+        Level.from_data({"format": FORMAT, "version": VERSION, "entities": [e]}, src)
+    except InputError as exc:
+        field = exc.field.replace("entities[0]", path, 1) if exc.field.startswith("entities[0]") else exc.field
+        raise InputError(src, field, exc.expected) from None
 
 
 def validate_level(data: Json, src: str = "<level>") -> None:
@@ -175,14 +206,14 @@ def validate_level(data: Json, src: str = "<level>") -> None:
 
 
 def _engine_validate(data: dict[str, Json], src: str) -> None:
-    """Also run the engine's own level validation when ``engine.levels`` provides it."""
+    """Also run the engine's own level validation (registered components included)."""
     try:
-        from engine import levels
+        from engine.levels import Level
     except ImportError:
         return
-    check = getattr(levels, "validate", None) or getattr(levels, "validate_level", None)
-    if check is not None:
-        check(data, src)
+    import engine.physics_components  # noqa: F401 - registers RigidBody, Collider, … for levels
+
+    Level.from_data(data, src)
 
 
 def read_level(path: str | Path) -> dict[str, Json]:
@@ -224,7 +255,7 @@ class Document:
             doc = cls(new_level(p.name.removesuffix(".level.json")), None)
             doc.path = p
             return doc
-        return cls(read_level(p), p)
+        return cls(canonical(read_level(p)), p)
 
     @property
     def entities(self) -> list[dict[str, Json]]:
@@ -260,8 +291,16 @@ class Document:
 
     @property
     def dirty(self) -> bool:
-        """Whether the level differs from the file on disk (or was never saved)."""
-        return self.saved_bytes != self.to_bytes()
+        """Whether the level differs from the file on disk (or was never saved).
+
+        Compared by bytes (exact even after undo), cached per revision so the status bar can ask
+        every frame.
+        """
+        key = (self.revision, id(self.saved_bytes))
+        if getattr(self, "_dirty_key", None) != key:
+            self._dirty_key = key
+            self._dirty = self.saved_bytes != self.to_bytes()
+        return self._dirty
 
     def save(self, path: str | Path | None = None) -> Path:
         """Validate, then write atomically to ``path`` (default: the document's path)."""

@@ -20,6 +20,15 @@ DEFAULT_HALF_EXTENTS: dict[str, list[float]] = {
 }
 
 SPLAT_SUFFIXES = (".ply", ".spz", ".splat")
+CAPTURE_TAG = "splat:"
+
+
+def capture_path(e: dict[str, Json]) -> str | None:
+    """The splat capture file an entity shows (from its ``splat:<path>`` tag), or None."""
+    for t in e.get("tags", []):
+        if t.startswith(CAPTURE_TAG):
+            return t[len(CAPTURE_TAG) :]
+    return None
 
 
 def proxy_entity(
@@ -66,14 +75,12 @@ def splat_entity(
     if p.suffix.lower() not in SPLAT_SUFFIXES:
         raise InputError(str(p), "", f"a splat capture ({', '.join(SPLAT_SUFFIXES)})")
     half = [0.5, 0.5, 0.5]
-    centre = [0.0, 0.0, 0.0]
     try:
         from engine.splats import io as splat_io  # the renderer engineer's loader
 
         gs = splat_io.load(p)
         lo, hi = gs.means.min(axis=0), gs.means.max(axis=0)
-        half = clean([max(float(x), 0.01) for x in (hi - lo) / 2])
-        centre = clean([float(x) for x in (hi + lo) / 2])
+        half = clean([max(float(abs(x)) + abs(float(c)), 0.01) for x, c in zip((hi - lo) / 2, (hi + lo) / 2, strict=True)])
     except ImportError:
         if not p.exists():
             raise InputError(str(p), "", "an existing splat capture file") from None
@@ -82,11 +89,12 @@ def splat_entity(
     return {
         "uid": uid,
         "name": p.stem,
-        "tags": ["static", "capture"],
+        # The capture is named by a tag (``splat:<path>``): tags are free strings every level reader
+        # accepts, so the level stays loadable by the engine without a new component type.
+        "tags": sorted(["static", "capture", f"{CAPTURE_TAG}{p}"]),
         "components": {
             "Transform": {"pos": clean(list(pos)), "rot": [1.0, 0.0, 0.0, 0.0], "scale": [1.0, 1.0, 1.0]},
             "Proxy": {"shape": "box", "half_extents": half, "material": "stone", "style_seed": 0, "state": {}},
-            "SplatCapture": {"path": str(p), "offset": centre},
             "RigidBody": {"kind": "static"},
         },
     }
