@@ -138,7 +138,7 @@ class LayoutTracker:
 def full_layout(world, tick: int = 0) -> LayoutDelta:
     """Every layout member as ``spawned`` (a keyframe), without touching any tracker's state."""
     delta = LayoutDelta(tick)
-    for e, (a, t, p) in world.query(Anchor, Transform, Proxy):
+    for _e, (a, t, p) in world.query(Anchor, Transform, Proxy):
         delta.spawned.append(LayoutEntry(a.uid, t.copy(), _copy_proxy(p)))
     delta.spawned.sort(key=lambda x: x.uid)
     return delta

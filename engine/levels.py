@@ -264,3 +264,8 @@ def _entity(e: Any, source: str, path: str) -> LevelEntity:
             raise InputError(source, f"{path}.components.{n}", f"a registered component ({', '.join(n2 for n2 in registered_names() if n2 not in _RESERVED)})")
         out[n] = decode_component(n, comps[n], source, f"{path}.components.{n}")
     return LevelEntity(uid, name, sorted(set(tags)), out)
+
+
+def validate(data: Any, source: str = "<level>") -> Level:
+    """Validate parsed level JSON; raises ``InputError`` (file, JSON path, expectation)."""
+    return Level.from_data(data, source)

@@ -155,7 +155,7 @@ def run_loaded(game: Any, args: argparse.Namespace) -> int:
     if args.save:
         game.save(args.save)
     if screenshot:
-        from engine.screenshot import render_screenshot
+        from engine.presenter import render_screenshot
 
         render_screenshot(game, screenshot, size)
         if screenshot != args.screenshot:
