@@ -13,12 +13,13 @@ Tags tell the game script what each entity is for: ``static`` (collider from its
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a file from anywhere
 from typing import Any
 
 LEVEL = Path(__file__).resolve().parents[1] / "games" / "village.level.json"
@@ -44,6 +45,9 @@ class Village:
             "Proxy": {"shape": shape, "half_extents": [round(v, 4) for v in he], "material": material,
                       "style_seed": 0, "state": {}},
         }
+        if "static" in tags:
+            comps["RigidBody"] = {"kind": "static"}
+            comps["Collider"] = {}
         comps.update(extra or {})
         self.entities.append({"uid": uid, "name": name or uid.split("/")[0], "tags": list(tags), "components": comps})
 
@@ -77,8 +81,16 @@ def build() -> dict[str, Any]:
     house(v, 3, -7.0, 3.5, 90.0, "brick", 2.0, 2.6, 1.5)
     house(v, 4, 7.5, 10.0, 90.0, "plaster", 2.0, 2.0, 1.2)
     # the door of house 1 on a hinge at its left edge (facing +z, toward the path)
+    # hinge at the door's left edge (door-local x = -0.45); in the walls' frame that is (-0.45, -0.43, 2.07);
+    # negative angles swing it outwards (+z); the motor holds it at motor_target (the script opens it)
     v.add("house1/door", "box", (0.45, 0.95, 0.05), "wood_planks", (-6.5, 0.97, -4.93), tags=("door", "outdoor"),
-          name="door")
+          name="door", extra={
+              "RigidBody": {"kind": "dynamic", "density": 400.0, "angular_damping": 2.0},
+              "Collider": {},
+              "Joint": {"kind": "hinge", "other": "house1/walls", "anchor": [-0.45, 0.0, 0.0],
+                        "other_anchor": [-0.45, -0.43, 2.07], "axis": [0.0, 1.0, 0.0], "limits": [-1.6, 0.0],
+                        "motor_target": 0.0, "motor_stiffness": 200.0, "motor_damping": 20.0},
+          })
     # trees
     trees = [(-12, -12), (-3, -13), (12, -13), (-13, -2), (13, 1), (-12, 9), (2, 13), (-4, 9), (11, 5)]
     for i, (tx, tz) in enumerate(trees):
@@ -96,7 +108,8 @@ def build() -> dict[str, Any]:
     for i, (cx, cy, cz) in enumerate([(3.2, 0.6, -3.6), (3.3, 1.8, -3.6), (3.25, 3.0, -3.5), (4.2, 2.2, -3.9),
                                       (3.6, 4.4, -3.7)]):
         v.add(f"crate{i}", "box", (0.35, 0.35, 0.35), "wood_planks", (cx, cy, cz), 12.0 * i,
-              tags=("crate", "outdoor"), name="crate")
+              tags=("crate", "outdoor"), name="crate",
+              extra={"RigidBody": {"kind": "dynamic", "density": 300.0}, "Collider": {"events": True}})
     # the torch, leaning on a stone block by the fence; three items to find
     v.add("torch/block", "box", (0.3, 0.3, 0.3), "stone", (-1.8, 0.3, 7.5), name="stone block")
     v.add("torch", "cylinder", (0.05, 0.35, 0.05), "wood_planks", (-1.8, 0.95, 7.5), tags=("torch",), name="torch")
@@ -109,14 +122,17 @@ def build() -> dict[str, Any]:
         "name": "village",
         "seed": 7,
         "script": "village.py",
-        "player_start": {"pos": [0.0, 1.0, 14.0], "yaw": 0.0},
+        "player_start": {"pos": [0.0, 0.1, 14.0], "yaw": 180.0},
         "entities": v.entities,
     }
 
 
 def to_bytes(doc: dict[str, Any]) -> bytes:
-    """Deterministic bytes: 2-space JSON, newline-terminated (the editor's on-disk form)."""
-    return (json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False) + "\n").encode()
+    """The engine's canonical level bytes (validated by ``engine.levels``, as the editor saves them)."""
+    import engine.physics_components  # noqa: F401  (registers RigidBody, Collider, Joint for levels)
+    from engine.levels import Level
+
+    return Level.from_data(doc, "tools/make_village.py").to_json().encode()
 
 
 def main(argv: list[str] | None = None) -> int:
