@@ -144,8 +144,10 @@ def collider_builder(where: str, spec: ShapeSpec, collider: Collider) -> rp.Coll
     groups = rp.InteractionGroups(rp.Group.from_bits(collider.groups), rp.Group.from_bits(collider.mask))
     b = b.collision_groups(groups)
     if collider.sensor:
-        # sensors must see kinematic characters and static scenery too, not only dynamic bodies
-        b = b.sensor(True).active_collision_types(rp.ActiveCollisionTypes.all())
+        # sensors must see kinematic characters too (Rapier's default is dynamic pairs only);
+        # static scenery touching a static trigger is of no interest
+        types = rp.ActiveCollisionTypes.all() - rp.ActiveCollisionTypes.FIXED_FIXED
+        b = b.sensor(True).active_collision_types(types)
     if collider.sensor or collider.events:
         b = b.active_events(rp.ActiveEvents.COLLISION_EVENTS)
     return b

@@ -210,7 +210,7 @@ class Sync:
                     raise InputError(where, name, "both joined entities to have a RigidBody (use kind='static' for a fixed frame)")
             assert r1 is not None and r2 is not None
             data = joint_builder(j)
-            h = sim.world.impulse_joints.insert(r1.body, r2.body, data, True)
+            h = sim.world.impulse_joints.insert(r2.body, r1.body, data, True)
             assert isinstance(h, rp.ImpulseJointHandle)
             self.joints[e] = (h, other, id(j))
 

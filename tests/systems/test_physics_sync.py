@@ -1,0 +1,156 @@
+"""ECS ↔ Rapier synchronisation: spawn/despawn, teleports, resizes, kinematic movers, fast paths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.components import Proxy, Transform
+from engine.game import Game
+from engine.physics_components import Collider, RigidBody
+
+
+def make_game() -> Game:
+    return Game(seed=0, systems=["scripts", "physics", "rules", "layout"])
+
+
+def settle(g: Game, n: int = 200) -> None:
+    for _ in range(n):
+        g.tick()
+
+
+def test_spawn_and_despawn_mid_game():
+    g = make_game()
+    g.ground()
+    settle(g, 5)
+    box = g.box(pos=(0, 2, 0), physics="dynamic", uid="late")
+    g.tick()
+    y1 = g.get(box, Transform).pos[1]
+    assert y1 < 2.0  # it is simulated from its first tick
+    assert g.physics.raycast((0, 5, 0), (0, -1, 0)).uid == "late"
+    g.despawn(box)
+    g.tick()
+    assert g.physics.raycast((0, 5, 0), (0, -1, 0)).uid == "ground"
+    assert box not in g.system("physics").sim.records
+
+
+def test_removing_the_collider_component_removes_the_body():
+    g = make_game()
+    g.ground()
+    box = g.box(pos=(0, 0.5, 0), physics="static", uid="b")
+    g.tick()
+    assert g.physics.raycast((0, 5, 0), (0, -1, 0)).uid == "b"
+    g.world.remove(box, Collider)
+    assert g.physics.raycast((0, 5, 0), (0, -1, 0)).uid == "ground"
+
+
+def test_teleport_by_writing_the_transform():
+    g = make_game()
+    g.ground()
+    box = g.box(pos=(0, 0.5, 0), physics="dynamic")
+    settle(g, 120)
+    assert g.physics.is_sleeping(box)
+    g.move(box, (5.0, 4.0, 0.0))  # a script teleports the sleeping crate
+    g.tick()
+    p = g.get(box, Transform).pos
+    assert p[0] == pytest.approx(5.0, abs=1e-5) and 3.9 < p[1] < 4.0  # then it falls from there
+    settle(g, 200)
+    assert g.get(box, Transform).pos[1] == pytest.approx(0.5, abs=0.01)
+
+
+def test_collider_follows_a_resized_proxy():
+    g = make_game()
+    g.ground()
+    wall = g.box(pos=(0, 1, 3), half_extents=(1, 1, 0.5), physics="static", uid="wall")
+    assert g.physics.raycast((0, 1, 0), (0, 0, 1)).distance == pytest.approx(2.5, abs=1e-4)
+    g.restyle(wall, half_extents=(1, 1, 1.5))
+    g.tick()
+    assert g.physics.raycast((0, 1, 0), (0, 0, 1)).distance == pytest.approx(1.5, abs=1e-4)
+    g.get(wall, Transform).scale = (1, 1, 2)  # scaling the entity scales its collider
+    g.tick()
+    assert g.physics.raycast((0, 1, 0), (0, 0, 1)).distance == pytest.approx(0.0, abs=1e-4)
+
+
+def test_dynamic_body_mass_follows_a_resized_proxy():
+    g = make_game()
+    g.ground()
+    box = g.box(pos=(0, 0.5, 0), physics="dynamic")
+    g.tick()
+    m1 = g.physics.mass(box)
+    g.restyle(box, half_extents=(1, 1, 1))
+    g.tick()
+    assert g.physics.mass(box) == pytest.approx(8 * m1, rel=1e-4)
+
+
+def test_kinematic_platform_moved_by_a_script_carries_a_box_and_pushes_another():
+    g = make_game()
+    g.ground()
+    plat = g.spawn(Transform((0, 0.3, 0)), Proxy("box", (2, 0.1, 2)), RigidBody("kinematic"), Collider(), uid="platform")
+    rider = g.box(pos=(0, 0.9, 0), physics="dynamic", uid="rider")
+    settle(g, 60)
+
+    @g.every_tick
+    def lift(game: Game, dt: float) -> None:
+        t = game.get(plat, Transform)
+        if t.pos[1] < 2.0:
+            t.pos[1] += 1.0 * dt
+
+    settle(g, 150)
+    assert g.get(plat, Transform).pos[1] == pytest.approx(2.0, abs=0.02)
+    assert g.get(rider, Transform).pos[1] == pytest.approx(2.0 + 0.1 + 0.5, abs=0.03)
+
+
+def test_only_moving_bodies_are_published_as_moved():
+    g = make_game()
+    g.ground()
+    rest = g.box(pos=(-3, 0.5, 0), physics="dynamic", uid="resting")
+    settle(g, 150)
+    g.box(pos=(3, 4, 0), physics="dynamic", uid="falling")
+    moved_uids: set[str] = set()
+    for _ in range(30):
+        moved_uids |= {uid for uid, _ in g.tick().moved}
+    assert "falling" in moved_uids
+    assert "resting" not in moved_uids
+    assert g.physics.is_sleeping(rest)
+
+
+def test_bulk_pose_read_matches_the_reference_twin():
+    g = make_game()
+    g.ground()
+    for i in range(20):
+        g.box(pos=(0.2 * i, 1 + i, 0.1 * i), physics="dynamic", yaw=13.0 * i)
+    settle(g, 25)
+    sim = g.system("physics").sim
+    slots = np.arange(len(sim.slots))
+    slots = slots[sim.kind_of[slots] == 0]
+    assert len(slots) == 20
+    assert np.array_equal(sim.read_poses(slots), sim._read_poses(slots))
+
+
+def test_vectorised_pull_matches_the_per_body_reference():
+    def run(reference: bool) -> np.ndarray:
+        g = make_game()
+        g.ground()
+        ents = [g.box(pos=(0.3 * i, 1 + 0.8 * i, 0), physics="dynamic", yaw=7.0 * i) for i in range(12)]
+        sys = g.system("physics")
+        if reference:
+            sys.sync.pull_poses = lambda world: sys.sync._pull_reference(world)
+        out = []
+        for _ in range(90):
+            g.tick()
+            out.append([g.get(e, Transform)._data.copy() for e in ents])
+        return np.array(out)
+
+    assert np.array_equal(run(False), run(True))
+
+
+def test_replays_are_deterministic_with_physics():
+    def run() -> np.ndarray:
+        g = make_game()
+        g.ground()
+        ents = [g.box(pos=(0.2 * i, 1 + i, 0.05 * i), physics="dynamic", yaw=11.0 * i) for i in range(10)]
+        for _ in range(100):
+            g.tick()
+        return np.array([g.get(e, Transform)._data for e in ents])
+
+    assert np.array_equal(run(), run())
