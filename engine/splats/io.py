@@ -51,7 +51,7 @@ def _read(path: str | os.PathLike[str]) -> bytes:
 
 
 def _sniff(data: bytes, suffix: str, source: str) -> str:
-    is_ply = data.startswith(b"ply\n") or data.startswith(b"ply\r\n")
+    is_ply = ply.has_magic(data)
     is_spz = data[:4] == spz.NGSP_MAGIC_BYTES or data[:2] == b"\x1f\x8b"
     if suffix == ".ply" or (suffix not in EXTENSIONS and is_ply):
         return "ply"

@@ -107,7 +107,8 @@ def decode(data: bytes, header: PlyHeader, source: str) -> GaussianSet:
     means = _lerp(lo, hi, _unpack_111011(vertex["packed_position"])).astype(np.float32)
     lo, hi = bounds(["min_scale_x", "min_scale_y", "min_scale_z"], ["max_scale_x", "max_scale_y", "max_scale_z"])
     log_s = _lerp(lo, hi, _unpack_111011(vertex["packed_scale"]))
-    scales = np.exp(log_s).astype(np.float32)
+    with np.errstate(over="ignore"):
+        scales = np.exp(log_s).astype(np.float32)
     bad = ~np.isfinite(scales) | (scales <= 0)
     if bad.any():
         i = int(np.argwhere(bad)[0][0])

@@ -77,6 +77,12 @@ class PlyHeader:
 
 
 _END = re.compile(rb"end_header[ \t]*\r?\n")
+_MAGIC = re.compile(rb"ply[ \t]*\r?\n")
+
+
+def has_magic(data: bytes) -> bool:
+    """True when ``data`` starts with the PLY magic line."""
+    return _MAGIC.match(data) is not None
 
 
 def read_header(data: bytes, source: str) -> PlyHeader:
@@ -85,7 +91,7 @@ def read_header(data: bytes, source: str) -> PlyHeader:
     Accepts LF or CRLF line ends, ``comment`` and ``obj_info`` lines, extra whitespace, and the
     type aliases of the PLY spec. Raises :class:`InputError` naming ``source`` and ``header``.
     """
-    if not (data.startswith(b"ply\n") or data.startswith(b"ply\r\n")):
+    if not has_magic(data):
         raise InputError(source, "header", "a PLY file starting with the line 'ply'")
     m = _END.search(data, 0, MAX_HEADER)
     if m is None:
@@ -203,7 +209,8 @@ class PlyGaussianSet(GaussianSet):
 
 def exp_scale(log_s: np.ndarray) -> np.ndarray:
     """Log scale → linear scale, float32 (``float32(exp(float64(L)))``)."""
-    return np.exp(np.asarray(log_s, np.float64)).astype(np.float32)
+    with np.errstate(over="ignore"):
+        return np.exp(np.asarray(log_s, np.float64)).astype(np.float32)
 
 
 def sigmoid_opacity(logit: np.ndarray) -> np.ndarray:
