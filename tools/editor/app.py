@@ -76,6 +76,7 @@ class EditorApp:
         self.path_input = ""
         self.frame_ms: list[float] = []
         self._pending_shot: Path | None = None
+        self.ui_rects: dict[str, tuple[float, float, float, float]] = {}  # widget → (x0, y0, x1, y1)
         self._mouse_down_at: tuple[int, int] | None = None
         self._mouse_moved = False
         self._init_window()
@@ -215,6 +216,16 @@ class EditorApp:
         cmd = self.history.redo()
         self.notify(f"redo {cmd.label}" if cmd else "nothing to redo")
 
+    def place_prefab(self) -> None:
+        """Place the palette's shape × material at the view centre, resting on the ground (B)."""
+        from tools.editor.commands import clean
+        from tools.editor.prefabs import DEFAULT_HALF_EXTENTS
+
+        t = self.camera.target
+        half = DEFAULT_HALF_EXTENTS[self.palette_shape]
+        pos = clean([float(t[0]), max(float(t[1]), 0.0) + half[1], float(t[2])], 3)
+        self.run_op({"op": "spawn", "shape": self.palette_shape, "material": self.palette_material, "pos": pos})
+
     def delete_selection(self) -> None:
         """Delete the selected entities (Del)."""
         if self.doc.selection:
@@ -265,7 +276,6 @@ class EditorApp:
         else:
             self.playing.stop()
             self.playing = None
-            self.scene._seen.clear()
             self.notify("stopped: level restored")
 
     # -- automation ops (view, camera, screenshot, …) ----------------------------------------------
@@ -335,6 +345,7 @@ class EditorApp:
             return  # right button held: WASD flies the camera
         keys = {
             pygame.K_DELETE: self.delete_selection,
+            pygame.K_b: self.place_prefab,
             pygame.K_f: self.frame_selection,
             pygame.K_w: lambda: setattr(self.gizmo, "operation", "translate"),
             pygame.K_e: lambda: setattr(self.gizmo, "operation", "rotate"),
@@ -476,39 +487,41 @@ class EditorApp:
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(self.read_pixels()).save(path)
 
-    def run(self, events: list[list[pygame.event.Event]] | None = None) -> int:
-        """Run until quit or ``--frames``; ``events``: per-frame injected events (tests, frame i gets events[i])."""
+    def step(self, events: list[pygame.event.Event] | None = None) -> bool:
+        """One frame: (injected) events, one queued command, draw, flip. Returns False when done."""
+        t0 = time.perf_counter()
+        for ev in events or []:
+            pygame.event.post(ev)
+        for event in pygame.event.get():
+            self.handle_event(event)
+        self.step_commands()
+        self._pending_shot = None
+        self.render_frame()
+        last = self.frames_limit is not None and self.frame + 1 >= self.frames_limit
+        if last and self.screenshot_path is not None:
+            self.write_screenshot(self.screenshot_path)
+        if self._pending_shot is not None:
+            self.write_screenshot(self._pending_shot)
+        pygame.display.flip()
+        self.frame_ms.append((time.perf_counter() - t0) * 1e3)
+        self.frame += 1
+        if self.frame % 15 == 0:
+            self._update_caption()
+        if time.monotonic() - self.last_autosave > AUTOSAVE_SECONDS:
+            self.last_autosave = time.monotonic()
+            try:
+                if files.autosave(self.doc):
+                    self.notify(f"autosaved to {files.autosave_path(self.doc)}")
+            except OSError as exc:
+                self.notify(f"autosave failed: {exc}", error=True)
+        return self.running and not last
+
+    def run(self) -> int:
+        """Run until quit or ``--frames``; prints frame-time JSON with ``--benchmark``."""
         clock_t = time.perf_counter()
         try:
-            while self.running:
-                t0 = time.perf_counter()
-                if events is not None and self.frame < len(events):
-                    for ev in events[self.frame]:
-                        pygame.event.post(ev)
-                for event in pygame.event.get():
-                    self.handle_event(event)
-                self.step_commands()
-                self._pending_shot = None
-                self.render_frame()
-                last = self.frames_limit is not None and self.frame + 1 >= self.frames_limit
-                if last and self.screenshot_path is not None:
-                    self.write_screenshot(self.screenshot_path)
-                if self._pending_shot is not None:
-                    self.write_screenshot(self._pending_shot)
-                pygame.display.flip()
-                self.frame_ms.append((time.perf_counter() - t0) * 1e3)
-                self.frame += 1
-                if self.frame % 15 == 0:
-                    self._update_caption()
-                if time.monotonic() - self.last_autosave > AUTOSAVE_SECONDS:
-                    self.last_autosave = time.monotonic()
-                    try:
-                        if files.autosave(self.doc):
-                            self.notify(f"autosaved to {files.autosave_path(self.doc)}")
-                    except OSError as exc:
-                        self.notify(f"autosave failed: {exc}", error=True)
-                if last:
-                    break
+            while self.step():
+                pass
         finally:
             if self.benchmark and len(self.frame_ms) > 5:
                 body = self.frame_ms[min(10, len(self.frame_ms) // 2) :]
@@ -519,14 +532,14 @@ class EditorApp:
                     f'"mode": "{self.scene.mode}", "wall_s": {time.perf_counter() - clock_t:.2f}}}',
                     flush=True,
                 )
-            if self.playing is not None:
-                self.playing.stop()
-                self.playing = None
             self.close()
         return 0
 
     def close(self) -> None:
-        """Release GL/ImGui and close the window."""
+        """Stop play, release GL/ImGui and close the window."""
+        if self.playing is not None:
+            self.playing.stop()
+            self.playing = None
         try:
             self.gui.release()
             imgui.destroy_context()

@@ -73,6 +73,12 @@ def _live_end(app: EditorApp, key: str) -> None:
         app.execute(SetField(uid, path, final, label=f"set {'.'.join(map(str, path[1:]))}"))
 
 
+def _rect(app: EditorApp, name: str) -> None:
+    """Remember the last widget's screen rectangle (tests click widgets by name)."""
+    a, b = imgui.get_item_rect_min(), imgui.get_item_rect_max()
+    app.ui_rects[name] = (a.x, a.y, b.x, b.y)
+
+
 def _menus(app: EditorApp) -> None:
     if not imgui.begin_main_menu_bar():
         return
@@ -185,11 +191,9 @@ def _palette(app: EditorApp, x: float, y: float, w: float, h: float) -> None:
             if imgui.selectable(m, m == app.palette_material)[0]:
                 app.palette_material = m
         imgui.end_combo()
-    if imgui.button("Place at view centre"):
-        t = app.camera.target
-        half = prefabs.DEFAULT_HALF_EXTENTS[app.palette_shape]
-        pos = clean([t[0], max(float(t[1]), 0.0) + half[1], t[2]], 3)
-        app.run_op({"op": "spawn", "shape": app.palette_shape, "material": app.palette_material, "pos": pos})
+    if imgui.button("Place at view centre (B)"):
+        app.place_prefab()
+    _rect(app, "place")
     imgui.separator()
     imgui.text("Splat capture (.ply .spz .splat)")
     imgui.set_next_item_width(w - 20)
@@ -279,10 +283,13 @@ def _proxy(app: EditorApp, uid: str, p: dict[str, Any]) -> None:
             app.notify("refused: half-extents must be > 0", error=True)
     if imgui.is_item_deactivated():
         _live_end(app, "he")
-    if imgui.begin_combo(f"material##{uid}", p["material"]):
+    opened = imgui.begin_combo(f"material##{uid}", p["material"])
+    _rect(app, "material")
+    if opened:
         for m in MATERIAL_NAMES:
             if imgui.selectable(m, m == p["material"])[0] and m != p["material"]:
                 app.execute(SetField(uid, (*base, "material"), m, label="set material"))
+            _rect(app, f"material:{m}")
         imgui.end_combo()
     changed, seed = imgui.input_int(f"style seed##{uid}", int(p.get("style_seed", 0)))
     if changed:

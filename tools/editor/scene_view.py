@@ -142,12 +142,13 @@ class SceneView:
             if proxy is None:
                 continue
             alive.add(uid)
-            pkey = (proxy["shape"], tuple(proxy["half_extents"]), proxy["material"])
+            state = proxy.get("state") or {}
+            pkey = (proxy["shape"], tuple(proxy["half_extents"]), proxy["material"], tuple(sorted(state.items())))
             t = comps.get("Transform")
             tkey = (tuple(t["pos"]), tuple(t["rot"]), tuple(t["scale"])) if t else None
             old = self._seen.get(uid)
             if old is None or old[0] != pkey:
-                self.proxies.set_proxy(uid, pkey[0], np.asarray(pkey[1], np.float32), pkey[2])
+                self._set_proxy(uid, pkey[0], np.asarray(pkey[1], np.float32), pkey[2], dict(state))
                 old = None
             if old is None or old[1] != tkey:
                 self.proxies.xform(uid, entity_matrix(e).astype(np.float32))
@@ -160,6 +161,12 @@ class SceneView:
                 del self._seen[uid]
                 changed += 1
         return changed
+
+    def _set_proxy(self, uid: str, shape: str, half: np.ndarray, material: str, state: dict) -> None:
+        try:
+            self.proxies.set_proxy(uid, shape, half, material, state)
+        except TypeError:  # the fallback pass has no state tint
+            self.proxies.set_proxy(uid, shape, half, material)
 
     def set_splats(self, uid: str, gaussians: Any, matrix: np.ndarray) -> None:
         """Show generated or imported Gaussians for ``uid`` (anchor-local) at ``matrix``."""
