@@ -202,8 +202,12 @@ class WorldModelStage:
     name = "worldmodel"
 
     def attach(self, game: Any) -> None:
-        """Registered as the ``worldmodel`` slot of ``systems.SLOTS``: take the game's seed."""
+        """Registered as the ``worldmodel`` slot of ``systems.SLOTS``: take the game's seed and make
+        every presenter of the game draw splats (``systems.view``)."""
         self.world_seed = int(game.seed)
+        from systems.view import install
+
+        install()
 
     def on_layout(self, delta: Any) -> None:
         """The layout stage hands every tick's delta here."""

@@ -3,7 +3,7 @@
     python tools/make_village.py            # rewrites games/village.level.json (deterministic bytes)
     python tools/make_village.py --check    # exit 1 if the file on disk differs
 
-A grass ground, dirt and sand paths, four houses (plaster or brick walls, two roof_tiles ramps
+A grass ground in 36 tiles, dirt and sand paths, four houses (plaster or brick walls, two roof_tiles ramps
 each), trees (bark trunk + foliage crown), a well (stone ring + water), fences (wood_planks),
 crates stacked to fall (dynamic bodies), a door on a hinge, a torch and three items to find.
 Tags tell the game script what each entity is for: ``static`` (collider from its proxy),
@@ -70,7 +70,11 @@ def house(v: Village, i: int, x: float, z: float, yaw: float, wall: str, w: floa
 def build() -> dict[str, Any]:
     """The village level document."""
     v = Village()
-    v.add("ground", "plane", (24.0, 0.1, 24.0), "grass", (0, 0, 0), name="ground")
+    # the ground in 8 m tiles: each tile is its own anchor, so the model's Gaussian budget (which
+    # grows with area up to a cap) and the level of detail (by distance) work per tile
+    for i in range(6):
+        for k in range(6):
+            v.add(f"ground/{i}_{k}", "plane", (4.0, 0.1, 4.0), "grass", (8.0 * i - 20.0, 0, 8.0 * k - 20.0), name="ground")
     # paths: a dirt cross through the village and a sand square around the well
     v.add("path/main", "plane", (1.2, 0.02, 16.0), "dirt", (0, 0.01, 0), name="path")
     v.add("path/cross", "plane", (12.0, 0.02, 1.0), "dirt", (0, 0.011, -2.0), name="path")

@@ -411,8 +411,9 @@ class SplatScene:
     were received, so a keyframe re-encodes nothing (no second quantisation).
     """
 
-    def __init__(self, source: str = "SplatDelta") -> None:
+    def __init__(self, source: str = "SplatDelta", sink: Any = None) -> None:
         self.source = source
+        self.sink = sink  # optional: on_proxy(op), on_set(op, matrix or None), on_remove(anchor), on_xform(op)
         self.anchors: dict[str, AnchorSplats] = {}
         self.seq = -1
         self._packed: dict[str, dict[str, dict[str, Any]]] = {}
@@ -424,6 +425,9 @@ class SplatScene:
             raise InputError(self.source, "seq", f"{self.seq + 1} (next in order) or a keyframe, got {msg['seq']}")
         ops = [_unpack_op(o, self.source, f"ops[{i}]") for i, o in enumerate(msg["ops"])]
         if msg["key"]:
+            if self.sink is not None:
+                for uid in list(self.anchors):
+                    self.sink.on_remove(uid)
             self.anchors.clear()
             self._packed.clear()
         for op, raw in zip(ops, msg["ops"], strict=True):
@@ -432,23 +436,32 @@ class SplatScene:
         return SplatDelta(msg["seq"], ops, msg["key"])
 
     def _apply(self, op: Op, raw: dict[str, Any]) -> None:
+        sink = self.sink
         if isinstance(op, RemoveOp):
             self.anchors.pop(op.anchor, None)
             self._packed.pop(op.anchor, None)
+            if sink is not None:
+                sink.on_remove(op.anchor)
             return
         a = self.anchors.setdefault(op.anchor, AnchorSplats())
         self._packed.setdefault(op.anchor, {})[raw["o"]] = raw
         if isinstance(op, ProxyOp):
             a.proxy = op
+            if sink is not None:
+                sink.on_proxy(op)
         elif isinstance(op, SetOp):
             a.gaussians, a.lod = op.gaussians, op.lod
+            if sink is not None:
+                sink.on_set(op, a.matrix)
         elif isinstance(op, XformOp):
             a.matrix = op.matrix
+            if sink is not None:
+                sink.on_xform(op)
 
     def keyframe(self, seq: int | None = None) -> bytes:
         """The full state as one keyframe message (anchors in sorted order, so bytes are stable)."""
         ops = [p[k] for uid in sorted(self._packed) for p in (self._packed[uid],) for k in ("proxy", "xform", "set") if k in p]
-        return encode_packed(self.seq if seq is None else seq, ops, keyframe=True)
+        return encode_packed(max(self.seq, 0) if seq is None else seq, ops, keyframe=True)
 
     def splat_count(self) -> int:
         """Total Gaussians held."""
