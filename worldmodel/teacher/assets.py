@@ -83,21 +83,26 @@ class Asset:
         cell_u, cell_v, gap = cell_u * k, cell_v * k, gap * k
         cs, frs, szs = [], [], []
         for patch in self.patches:
-            rows = max(1, math.ceil(patch.length_v / cell_v - 1e-9))
+            # Flat pieces on a curved patch stay short so they hug the surface.
+            cu, cv = min(cell_u, 0.5 * patch.radius), min(cell_v, 0.5 * patch.radius)
+            rows = max(1, math.ceil(patch.length_v / cv - 1e-9))
             phase = self.rng.random()
             for r in range(rows):
-                v0, v1 = r * cell_v, min((r + 1) * cell_v, patch.length_v)
-                shift = ((stagger * r + phase) % 1.0) * cell_u
-                starts = np.arange(-shift, patch.length_u, cell_u)
+                v0, v1 = r * cv, min((r + 1) * cv, patch.length_v)
+                shift = ((stagger * r + phase) % 1.0) * cu
+                starts = np.arange(-shift, patch.length_u, cu)
                 u0 = np.maximum(starts, 0.0)
-                u1 = np.minimum(starts + cell_u, patch.length_u)
-                keep = (u1 - u0) > 0.25 * cell_u
+                u1 = np.minimum(starts + cu, patch.length_u)
+                keep = (u1 - u0) > 0.25 * cu
                 u0, u1 = u0[keep], u1[keep]
                 if len(u0) == 0:
                     continue
                 s = (u0 + u1) / 2 / patch.length_u
                 t = np.full_like(s, (v0 + v1) / 2 / patch.length_v)
                 p, nr, du, ok = patch.layout(s, t)
+                for uu in (u0, u1):  # every corner on the patch (ramp sides, caps)
+                    for vv in (v0, v1):
+                        ok &= patch.layout(uu / patch.length_u, np.full_like(s, vv / patch.length_v))[3]
                 size = np.stack([u1 - u0 - gap, np.full_like(u0, v1 - v0 - gap)], -1)
                 cs.append(p[ok])
                 frs.append(M.frames(nr[ok], du[ok]))

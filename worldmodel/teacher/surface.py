@@ -31,6 +31,7 @@ class Patch:
     layout: SurfaceFn
     length_u: float
     length_v: float
+    radius: float = math.inf  # smallest radius of curvature (metres); flat patches: inf
 
 
 def _norm(v: np.ndarray) -> np.ndarray:
@@ -165,10 +166,10 @@ def patches(shape: str, half_extents: tuple[float, float, float]) -> list[Patch]
         return _box_faces(h)
     if shape == "sphere":
         fn = _ellipsoid_band(hx, hy, hz, 0.0, -math.pi / 2, math.pi / 2)
-        return [Patch(fn, fn, math.pi * (hx + hz), math.pi * hy)]
+        return [Patch(fn, fn, math.pi * (hx + hz), math.pi * hy, min(hx, hy, hz))]
     if shape == "cylinder":
         side = _tube(hx, hz, -hy, hy)
-        out = [Patch(side, side, math.pi * (hx + hz), 2 * hy)]
+        out = [Patch(side, side, math.pi * (hx + hz), 2 * hy, min(hx, hz))]
         for y, sign in ((hy, 1.0), (-hy, -1.0)):
             g, lay = _disc(hx, hz, y, sign)
             out.append(Patch(g, lay, 2 * hx, 2 * hz))
@@ -180,10 +181,11 @@ def patches(shape: str, half_extents: tuple[float, float, float]) -> list[Patch]
         out = []
         if y1 > 1e-6:
             side = _tube(r, r, -y1, y1)
-            out.append(Patch(side, side, 2 * math.pi * r, 2 * y1))
+            out.append(Patch(side, side, 2 * math.pi * r, 2 * y1, r))
         top = _ellipsoid_band(r, cap, r, y1, 0.0, math.pi / 2)
         bot = _ellipsoid_band(r, cap, r, -y1, -math.pi / 2, 0.0)
-        out += [Patch(top, top, 2 * math.pi * r, math.pi * cap / 2), Patch(bot, bot, 2 * math.pi * r, math.pi * cap / 2)]
+        out += [Patch(top, top, 2 * math.pi * r, math.pi * cap / 2, min(r, cap)),
+                Patch(bot, bot, 2 * math.pi * r, math.pi * cap / 2, min(r, cap))]
         return out
     if shape == "plane":
 

@@ -32,9 +32,10 @@ void main() {
     float u = in_inst.x;
     float keep = 1.0;
     if (u >= 0.0) {
-        keep *= 1.0 - smoothstep(u, u + 0.1, u_state.x * 0.6);
-        keep *= 1.0 - u_flammable * smoothstep(u, u + 0.15, u_state.w * 0.85);
-        keep *= 1.0 - u_bury * 0.75 * smoothstep(0.15, 1.0, u_state.z);
+        // Each piece has its own threshold u; linear ramps 0.4 wide keep the change gradual.
+        keep *= 1.0 - clamp((u_state.x * 0.84 - u) / 0.4, 0.0, 1.0);
+        keep *= 1.0 - u_flammable * clamp((u_state.w * 1.4 - u) / 0.4, 0.0, 1.0);
+        keep *= 1.0 - u_bury * 0.7 * u_state.z;
     }
     vec3 p = in_ctr + (in_pos - in_ctr) * keep;
     vec4 vp = u_view * vec4(p, 1.0);
@@ -93,6 +94,13 @@ float fbm(vec3 p) {
     return (vnoise(p) + 0.5 * vnoise(p * 2.03 + 17.0) + 0.25 * vnoise(p * 4.01 + 31.0)) / 1.75;
 }
 
+// A threshold field spread over [0, 1]: an effect covers a point once its state passes the threshold,
+// so the covered fraction grows steadily with the state instead of all at once.
+float threshold(vec3 p) { return clamp(0.5 + 1.6 * (fbm(p) - 0.5), 0.0, 1.0); }
+
+// A linear ramp as wide as possible keeps a 0.05 step in the state a small change in the picture.
+float cover_at(float t, float s) { return clamp((s * 1.8 - t) / 0.8, 0.0, 1.0); }
+
 void main() {
     float damage = u_state.x, wet = u_state.y, snow = u_state.z, burn = u_state.w;
     vec3 n = normalize(v_nrm);
@@ -105,7 +113,7 @@ void main() {
     float crack_w = (u_cracks * 0.012 + 0.05 * damage) * (base ? 1.0 : 0.5);
     float crack = 1.0 - smoothstep(0.0, crack_w + 1e-4, ridge);
     alb *= 1.0 - 0.75 * crack * min(1.0, u_cracks + 3.0 * damage);
-    float patches = smoothstep(0.0, 0.2, damage * 1.2 - fbm(q * 1.7 + 11.0));
+    float patches = cover_at(threshold(q * 1.7 + 11.0), damage * 0.85);
     if (u_reveal > 0.0 && base) {
         alb = mix(alb, vec3(0.40, 0.15, 0.09) * (0.7 + 0.6 * vnoise(q * 40.0)), patches);
     } else {
@@ -113,7 +121,7 @@ void main() {
     }
 
     // Burn: char to black, embers glow on the fringe of the char.
-    float char_ = smoothstep(0.0, 0.25, burn * 1.5 - 0.2 - 0.5 * fbm(q * 2.3 + 23.0));
+    float char_ = cover_at(threshold(q * 2.3 + 23.0), burn);
     alb = mix(alb, vec3(0.025, 0.022, 0.02), char_);
     float ember = char_ * (1.0 - char_) * 4.0 * smoothstep(0.55, 0.8, fbm(q * 9.0 + 41.0)) * burn;
 
@@ -122,8 +130,8 @@ void main() {
     alb = max(mix(vec3(lum), alb, 1.0 + 0.5 * wet), 0.0) * (1.0 - 0.45 * wet);
 
     // Snow: settles on upward-facing surfaces first, spreads down the sides as it grows.
-    float cover = smoothstep(0.0, 0.2, snow * 1.6 - (1.0 - n.y) - 0.35 + 0.3 * fbm(q * 4.0 + 57.0));
-    if (v_thin > 0.5) cover = smoothstep(0.0, 0.4, snow * 1.3 - 0.45 + 0.2 * fbm(q * 4.0 + 57.0));
+    float slope = v_thin > 0.5 ? 0.5 : clamp(1.0 - n.y, 0.0, 1.0);
+    float cover = cover_at(0.45 * threshold(q * 4.0 + 57.0) + 0.55 * slope, snow);
     alb = mix(alb, vec3(0.86, 0.88, 0.92), cover);
 
     // Light: a fixed sun plus sky ambient; two-sided cards take |n.l|.
