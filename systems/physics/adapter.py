@@ -69,6 +69,8 @@ class Simulation:
         self.row_of = np.zeros(64, np.int64)
         self.kind_of = np.zeros(64, np.int8)
         self.last = np.zeros((64, 10), np.float64)
+        self.slot_of_index = np.full(64, -1, np.int64)  # rapier body handle index → slot
+        self.structure_version = 0  # bumped whenever slots or rows change
         self.queries_dirty = True
         self.removed_colliders: list[rp.ColliderHandle | None] = []
 
@@ -86,6 +88,16 @@ class Simulation:
             new = np.zeros((n,) + old.shape[1:], old.dtype)
             new[: len(old)] = old
             setattr(self, name, new)
+
+    def _index_slot(self, handle: rp.RigidBodyHandle | None, slot: int) -> None:
+        if handle is None:
+            return
+        i = handle.index
+        if i >= len(self.slot_of_index):
+            grown = np.full(max(2 * len(self.slot_of_index), i + 1), -1, np.int64)
+            grown[: len(self.slot_of_index)] = self.slot_of_index
+            self.slot_of_index = grown
+        self.slot_of_index[i] = slot
 
     def add(
         self,
@@ -154,9 +166,11 @@ class Simulation:
         self.records[entity] = rec
         if bh is not None:
             self.by_body[bh] = slot
+            self._index_slot(bh, slot)
         if ch is not None:
             self.by_collider[ch] = entity
         self.queries_dirty = True
+        self.structure_version += 1
         return rec
 
     def adopt(self, rec: Record, row: int, pose10: np.ndarray) -> None:
@@ -170,8 +184,10 @@ class Simulation:
         self.kind_of[slot] = rec.kind
         self.last[slot] = pose10
         self.records[rec.entity] = rec
+        self.structure_version += 1
         if rec.body is not None:
             self.by_body[rec.body] = slot
+            self._index_slot(rec.body, slot)
         if rec.collider is not None:
             self.by_collider[rec.collider] = rec.entity
 
@@ -180,9 +196,11 @@ class Simulation:
         rec = self.records.pop(entity, None)
         if rec is None:
             return False
+        self.structure_version += 1
         if rec.body is not None:
             self.world.remove_body(rec.body)
             del self.by_body[rec.body]
+            self.slot_of_index[rec.body.index] = -1
         elif rec.collider is not None:
             self.world.remove_collider(rec.collider)
         # keep by_collider for one more step: Rapier reports the pair's end after removal
@@ -198,6 +216,7 @@ class Simulation:
             self.last[slot] = self.last[end]
             if moved.body is not None:
                 self.by_body[moved.body] = slot
+                self.slot_of_index[moved.body.index] = slot
         self.slots.pop()
         self.queries_dirty = True
         return True
@@ -241,11 +260,14 @@ class Simulation:
 
     def awake_dynamic_slots(self) -> np.ndarray:
         """(K,) int64 slots of the dynamic bodies Rapier moved in the last step (awake ones)."""
-        by_body = self.by_body
-        slots = np.fromiter((by_body[h] for h in self.world.active_bodies() if h in by_body), np.int64)
-        if len(slots):
-            slots = slots[self.kind_of[slots] == DYNAMIC]
-        return slots
+        act = self.world.active_bodies()
+        if not act:
+            return np.zeros(0, np.int64)
+        idx = np.fromiter([h.index for h in act], np.int64, len(act))
+        idx = idx[idx < len(self.slot_of_index)]
+        slots = self.slot_of_index[idx]
+        slots = slots[slots >= 0]
+        return np.sort(slots[self.kind_of[slots] == DYNAMIC])
 
     def read_poses(self, slots: np.ndarray) -> np.ndarray:
         """(K, 7) float64 poses (pos, rot w-first) of the bodies in ``slots`` — the bulk fast path."""

@@ -73,8 +73,12 @@ class Sync:
         self.joints: dict[int, tuple[Any, int, int]] = {}  # entity → (joint handle, other entity, id(Joint))
         self.characters: dict[int, Any] = {}  # entity → (rapier KCC, id(CharacterController))
         self.awake_last = np.zeros(0, np.int64)
-        self.exits: list[tuple[int, int]] = []  # (sensor, other) pairs ended by a despawn
         self.on_remove: list[Any] = []
+        # a copy of the world's transform table as of the last sync, and row → slot; the per-tick
+        # teleport check is then one contiguous compare instead of a gather over every slot
+        self.shadow = np.zeros((0, 10), np.float64)
+        self.slot_of_row = np.zeros(0, np.int64)
+        self._rows_version = -1
 
     # ------------------------------------------------------------------ structure
 
@@ -216,18 +220,42 @@ class Sync:
 
     # ------------------------------------------------------------------ motion
 
+    def _refresh_rows(self, world: World) -> None:
+        sim, data = self.sim, world.table.data
+        if len(self.shadow) != len(data):
+            shadow = np.zeros_like(data)
+            m = min(len(data), len(self.shadow))
+            shadow[:m] = self.shadow[:m]
+            self.shadow = shadow
+            self._rows_version = -1
+        if self._rows_version != sim.structure_version:
+            n = len(sim.slots)
+            self.slot_of_row = np.full(len(data), -1, np.int64)
+            self.slot_of_row[sim.row_of[:n]] = np.arange(n)
+            self._rows_version = sim.structure_version
+
     def push_poses(self, world: World) -> None:
         """ECS → Rapier for every synced entity whose transform row changed since the last sync."""
         sim = self.sim
-        n = len(sim.slots)
-        if n == 0:
+        if not sim.slots:
             return
-        cur = np.take(world.table.data, sim.row_of[:n], axis=0)
-        diff = np.flatnonzero((cur != sim.last[:n]).any(axis=1))
-        for s in diff.tolist():
+        self._refresh_rows(world)
+        size = world.table.size
+        data = world.table.data
+        rows = np.flatnonzero((data[:size] != self.shadow[:size]).any(axis=1))
+        if len(rows) == 0:
+            return
+        self.shadow[rows] = data[rows]
+        slots = self.slot_of_row[rows]
+        slots = slots[slots >= 0]
+        if len(slots) == 0:
+            return
+        cur = data[sim.row_of[slots]]
+        changed = (cur != sim.last[slots]).any(axis=1)
+        for s, pose_row in zip(slots[changed].tolist(), cur[changed], strict=True):
             rec = sim.slots[s]
             where = describe(world, rec.entity)
-            pose = check_pose(where, cur[s])
+            pose = check_pose(where, pose_row)
             if not np.array_equal(pose[7:10], sim.last[s, 7:10]) and rec.spec is not None:
                 collider = world.get(rec.entity, Collider)
                 spec = shape_spec(where, collider, world.try_get(rec.entity, Proxy), pose[7:10])
@@ -235,7 +263,7 @@ class Sync:
                     sim.reshape(where, rec.entity, spec, collider)
             if not np.array_equal(pose[0:7], sim.last[s, 0:7]):
                 sim.set_pose(rec, pose[0:7])
-            sim.last[s] = cur[s]
+            sim.last[s] = pose_row
 
     def move_characters(self, world: World, game: Any, dt: float) -> None:
         """Run Rapier's character controller for every CharacterController entity."""
@@ -262,6 +290,8 @@ class Sync:
             if not np.array_equal(new, table[row, 0:3]):
                 table[row, 0:3] = new
             sim.last[rec.slot, 0:3] = table[row, 0:3]
+            if row < len(self.shadow):
+                self.shadow[row] = table[row]
 
     def pull_poses(self, world: World) -> None:
         """Rapier → ECS: write changed poses of the bodies awake now or in the last step."""
@@ -272,6 +302,7 @@ class Sync:
         if len(slots) == 0:
             return
         slots = slots[slots < len(sim.slots)]
+        slots = slots[sim.kind_of[slots] == DYNAMIC]
         poses = sim.read_poses(slots)
         rows = sim.row_of[slots]
         table = world.table.data
@@ -280,6 +311,8 @@ class Sync:
             r, s = rows[changed], slots[changed]
             table[r, 0:7] = poses[changed]
             sim.last[s, 0:7] = poses[changed]
+            if len(self.shadow) == len(table):
+                self.shadow[r] = table[r]
 
     def _pull_reference(self, world: World) -> None:
         """Plain twin of :meth:`pull_poses`: every dynamic body, one at a time."""
@@ -293,6 +326,8 @@ class Sync:
             if not np.array_equal(pose, table[row, 0:7]):
                 table[row, 0:7] = pose
                 sim.last[rec.slot, 0:7] = pose
+                if row < len(self.shadow):
+                    self.shadow[row] = table[row]
 
 
 def _cc_key(cc: CharacterController) -> tuple[float, ...]:

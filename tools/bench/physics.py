@@ -1,0 +1,124 @@
+"""physics: full engine tick vs the raw Rapier step, 2,000 dynamic bodies on 20,000 static colliders.
+
+Scene: a ground slab, a grid of 20,000 static posts (collider-only entities with proxies) and
+2,000 dynamic crates (entities with Anchor + Transform + Proxy + RigidBody + Collider) dropped
+from staggered heights so most are awake during the measured window. Each measured tick runs the
+game's scripts → physics → rules → layout stages (the layout stage diffs every transform and
+builds the LayoutDelta); ``rapier_ms`` is the wall time of ``PhysicsWorld.step()`` alone inside the
+same tick. Prints the medians and their ratio (target ≤ 1.5), the physics stage alone
+(``physics_stage_ms``: reconcile + push + characters + step + pull + events) and its ratio to the
+step, the tick's process CPU time, and the awake-body count.
+
+    anchorworld bench physics --json [--dynamic 2000] [--static 20000] [--ticks 240] [--warmup 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from collections.abc import Iterator
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Scene size and the measured window."""
+    parser.add_argument("--dynamic", type=int, default=2000, help="dynamic bodies (default 2000)")
+    parser.add_argument("--static", type=int, default=20000, help="static colliders (default 20000)")
+    parser.add_argument("--ticks", type=int, default=240, help="measured ticks (default 240)")
+    parser.add_argument("--warmup", type=int, default=20, help="unmeasured ticks first (default 20)")
+    parser.add_argument("--threads", type=int, default=0, help="Rapier worker threads (0: its default pool)")
+    parser.add_argument("--systems", default="scripts,physics,rules,layout",
+                        help="stages in the measured tick (default scripts,physics,rules,layout)")
+
+
+def build_scene(n_dynamic: int, n_static: int, systems: list[str]) -> Any:
+    """A game with the benchmark scene (see the module docstring)."""
+    import numpy as np
+
+    from engine.components import Proxy, Transform
+    from engine.game import Game
+    from engine.physics_components import Collider, RigidBody
+
+    g = Game(seed=0, name="bench-physics", systems=systems)
+    side = math.ceil(math.sqrt(max(n_static, 1)))
+    spacing = 2.0
+    half = side * spacing / 2
+    g.ground(size=2 * half + 4)
+    for i in range(n_static):
+        x, z = (i % side) * spacing - half, (i // side) * spacing - half
+        g.world.spawn(Transform((x, 0.3, z)), Proxy("box", (0.3, 0.3, 0.3)), Collider())
+    dside = math.ceil(math.sqrt(max(n_dynamic, 1)))
+    dspacing = 2 * half / dside
+    rng = np.random.default_rng(0)
+    for i in range(n_dynamic):
+        x = (i % dside) * dspacing - half + 0.5 + rng.uniform(-0.2, 0.2)
+        z = (i // dside) * dspacing - half + 0.5 + rng.uniform(-0.2, 0.2)
+        y = 1.5 + (i % 13) * 0.9
+        g.spawn(Transform((x, y, z)), Proxy("box", (0.35, 0.35, 0.35), "wood_planks"), RigidBody("dynamic"), Collider(),
+                uid=f"crate-{i}")
+    return g
+
+
+def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    """Yield one result row."""
+    import numpy as np
+
+    from engine.errors import InputError
+
+    for name in ("dynamic", "static", "ticks"):
+        if getattr(args, name) < 1:
+            raise InputError("bench physics", f"--{name}", "an integer >= 1")
+    systems = [s for s in args.systems.split(",") if s]
+    if "physics" not in systems:
+        raise InputError("bench physics", "--systems", "a list including physics")
+    t0 = time.perf_counter()
+    g = build_scene(args.dynamic, args.static, systems)
+    phys = g.system("physics")
+    if args.threads > 0:
+        phys.sim.world.set_num_threads(args.threads)
+    phys.prepare()
+    build_s = time.perf_counter() - t0
+    for _ in range(args.warmup):
+        g.tick()
+    ticks, steps, awake, moved, phys_s, cpu = [], [], [], [], [], []
+    stage = phys.tick
+
+    def timed_stage(game: Any, dt: float) -> None:
+        t = time.perf_counter()
+        stage(game, dt)
+        phys_s.append(time.perf_counter() - t)
+
+    phys.tick = timed_stage
+    for _ in range(args.ticks):
+        c = time.process_time()
+        t = time.perf_counter()
+        delta = g.tick()
+        ticks.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
+        steps.append(phys.last_step_s)
+        awake.append(len(phys.sync.awake_last))
+        moved.append(len(delta.moved))
+    phys.tick = stage
+    tick_ms = float(np.median(ticks) * 1e3)
+    rapier_ms = float(np.median(steps) * 1e3)
+    physics_ms = float(np.median(phys_s) * 1e3)
+    yield {
+        "area": "physics",
+        "dynamic": args.dynamic,
+        "static": args.static,
+        "ticks": args.ticks,
+        "systems": ",".join(systems),
+        "tick_ms": round(tick_ms, 3),
+        "rapier_ms": round(rapier_ms, 3),
+        "ratio": round(tick_ms / rapier_ms, 3) if rapier_ms > 0 else None,
+        "overhead_ms": round(tick_ms - rapier_ms, 3),
+        "physics_stage_ms": round(physics_ms, 3),
+        "physics_stage_ratio": round(physics_ms / rapier_ms, 3) if rapier_ms > 0 else None,
+        "tick_cpu_ms": round(float(np.median(cpu) * 1e3), 3),
+        "tick_p90_ms": round(float(np.percentile(ticks, 90) * 1e3), 3),
+        "awake_median": int(np.median(awake)),
+        "moved_median": int(np.median(moved)),
+        "rapier_threads": int(phys.sim.world.num_threads),
+        "build_s": round(build_s, 2),
+    }
