@@ -176,7 +176,8 @@ class SplatPass:
         self._epoch = 0  # bumped by every change to what is drawn
         self._sorted_for: tuple | None = None
         self._visible = 0
-        self.last_sorted = False
+        self.last_sorted = False  # sorted since the last draw finished
+        self._sorted_this_frame = False
         if self.gpu_sort:
             self._sorter = GpuRadixSort(ctx, capacity)
             self._keys_prog = ctx.compute_shader((SHADER_DIR / "splat_keys.glsl").read_text())
@@ -369,6 +370,23 @@ class SplatPass:
             self._order.write(order.astype(np.uint32).tobytes())
             self._upload(len(order) * 4)
 
+    def prepare(self, camera: Camera) -> bool:
+        """Upload changed transforms and sort for ``camera`` unless nothing moved; returns whether it sorted.
+
+        :meth:`draw` calls this itself; call it first only to time the sort apart from the draw.
+        """
+        self._flush_anchors()
+        n = self._splat_alloc.high_water
+        state = (camera.view.tobytes(), camera.width, camera.height, camera.fov_y, camera.near, camera.far, self._epoch)
+        if n and state != self._sorted_for:
+            if self.gpu_sort:
+                self._sort_gpu(camera, n)
+            else:
+                self._sort_cpu(camera, n)
+            self._sorted_for = state
+            self.last_sorted = True
+        return self.last_sorted
+
     def draw(self, camera: Camera, framebuffer: Any) -> None:
         """Blend every splat into ``framebuffer`` (sized camera.width × camera.height), back to front.
 
@@ -380,17 +398,8 @@ class SplatPass:
             raise ValueError(
                 f"draw: framebuffer is {framebuffer.size[0]}x{framebuffer.size[1]}, camera is {camera.width}x{camera.height}"
             )
-        self._flush_anchors()
+        self.prepare(camera)
         n = self._splat_alloc.high_water
-        state = (camera.view.tobytes(), camera.width, camera.height, camera.fov_y, camera.near, camera.far, self._epoch)
-        self.last_sorted = False
-        if n and state != self._sorted_for:
-            if self.gpu_sort:
-                self._sort_gpu(camera, n)
-            else:
-                self._sort_cpu(camera, n)
-            self._sorted_for = state
-            self.last_sorted = True
         if n:
             framebuffer.use()
             ctx.viewport = (0, 0, camera.width, camera.height)
@@ -409,6 +418,7 @@ class SplatPass:
             ctx.disable(ctx.BLEND | ctx.DEPTH_TEST)
         self._last_upload = self._pending_upload
         self._pending_upload = 0
+        self._sorted_this_frame, self.last_sorted = self.last_sorted, False
 
     # ------------------------------------------------------------------ introspection
 
@@ -432,7 +442,7 @@ class SplatPass:
             "layout_bytes_per_splat": SPLAT_BYTES,
             "gpu_bytes_per_splat": gpu / splats if splats else 0.0,
             "sort": "gpu" if self.gpu_sort else "cpu",
-            "sorted_last_frame": self.last_sorted,
+            "sorted_last_frame": self._sorted_this_frame,
             "slots_drawn": self._splat_alloc.high_water,
             "fragmentation": self._splat_alloc.fragmentation(),
         }

@@ -1,0 +1,158 @@
+"""GPU script: the benchmark scene rendered by gsplat (classic) and by our splat pass, in one run.
+
+Prints, for each N, both frame times, their ratio (ours / gsplat), our FPS and the PSNR between the two
+images, one JSON object per line. Ours is sort + draw of one frame into an RGBA16F target, timed
+with glFinish around each frame (and GL timer queries, reported too); the camera orbits 0.1° per
+frame so the sort runs every frame. gsplat's is ``rasterization(..., rasterize_mode="classic")``
+(forward only, SH degree 0), timed with torch.cuda.synchronize.
+
+Run on a machine with CUDA, torch, gsplat 1.5.3 and an EGL-capable driver::
+
+    python -m tools.bench.gsplat_compare --splats 1000000 3000000 --size 1920x1080
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)
+
+
+def time_gsplat(scene, cam, frames: int) -> tuple[float, np.ndarray]:
+    import torch
+    from gsplat import rasterization
+
+    dev = "cuda"
+    means = torch.from_numpy(scene.means).to(dev)
+    quats = torch.from_numpy(scene.quats).to(dev)
+    scales = torch.from_numpy(scene.scales).to(dev)
+    opac = torch.from_numpy(scene.opacities).to(dev)
+    sh = torch.from_numpy(scene.sh).to(dev)  # (N, 1, 3)
+    ks = torch.from_numpy(cam.intrinsics).to(dev)[None]
+
+    def views(frame):
+        from tools.bench.render import benchmark_camera
+
+        return torch.from_numpy(benchmark_camera(cam.width, cam.height, frame).view).to(dev)[None]
+
+    def render(frame):
+        colors, alphas, _ = rasterization(
+            means, quats, scales, opac, sh, views(frame), ks, cam.width, cam.height,
+            near_plane=0.01, far_plane=1000.0, eps2d=0.3, sh_degree=0, packed=False,
+            rasterize_mode="classic", backgrounds=torch.zeros(1, 3, device=dev),
+        )
+        return colors, alphas
+
+    with torch.no_grad():
+        for f in range(3):
+            render(f)
+        torch.cuda.synchronize()
+        vms = [views(f) for f in range(frames)]
+        torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        for f in range(frames):
+            colors, alphas, _ = rasterization(
+                means, quats, scales, opac, sh, vms[f], ks, cam.width, cam.height,
+                near_plane=0.01, far_plane=1000.0, eps2d=0.3, sh_degree=0, packed=False,
+                rasterize_mode="classic", backgrounds=torch.zeros(1, 3, device=dev),
+            )
+        torch.cuda.synchronize()
+        dt = (time.perf_counter() - t0) / frames
+        colors, alphas = render(0)
+        img = torch.cat([colors[0], alphas[0]], -1).float().cpu().numpy()
+    return dt, img
+
+
+def time_ours(scene, width: int, height: int, frames: int) -> tuple[float, float, float, np.ndarray, dict]:
+    from engine.render.context import headless_context
+    from engine.render.splat_pass import SplatPass, render_offscreen
+    from tools.bench.render import benchmark_camera
+
+    ctx = headless_context(430)
+    sp = SplatPass(ctx, capacity=len(scene))
+    sp.set("bench", scene)
+    color = ctx.texture((width, height), 4, dtype="f2")
+    depth = ctx.depth_renderbuffer((width, height))
+    fbo = ctx.framebuffer([color], depth)
+    query = ctx.query(time=True)
+    for f in range(3):
+        fbo.clear(0, 0, 0, 0, depth=1.0)
+        sp.draw(benchmark_camera(width, height, 1000 + f), fbo)
+    ctx.finish()
+    gpu_ns = 0
+    sort_s = 0.0
+    t_all = 0.0
+    for f in range(frames):
+        cam = benchmark_camera(width, height, f + 1)
+        fbo.clear(0, 0, 0, 0, depth=1.0)
+        ctx.finish()
+        t0 = time.perf_counter()
+        with query:
+            sp.prepare(cam)
+            sp.draw(cam, fbo)
+        ctx.finish()
+        t_all += time.perf_counter() - t0
+        gpu_ns += query.elapsed
+        # sort alone, for the breakdown (not in the frame time)
+    for f in range(min(frames, 5)):
+        cam = benchmark_camera(width, height, 500 + f)
+        ctx.finish()
+        t0 = time.perf_counter()
+        sp.prepare(cam)
+        ctx.finish()
+        sort_s += time.perf_counter() - t0
+        fbo.clear(0, 0, 0, 0, depth=1.0)
+        sp.draw(cam, fbo)
+    img = render_offscreen(sp, benchmark_camera(width, height, 0), (0.0, 0.0, 0.0))
+    stats = sp.stats()
+    info = dict(renderer=ctx.info.get("GL_RENDERER"), gpu_bytes_per_splat=stats["gpu_bytes_per_splat"])
+    sp.release()
+    fbo.release()
+    ctx.release()
+    return t_all / frames, gpu_ns / frames / 1e9, sort_s / min(frames, 5), img, info
+
+
+def main(argv: list[str] | None = None) -> int:
+    from tools.bench.render import benchmark_camera, benchmark_scene
+    from tools.render_command import parse_size
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--splats", type=int, nargs="+", default=[1_000_000, 3_000_000])
+    ap.add_argument("--size", type=parse_size, default=(1920, 1080))
+    ap.add_argument("--frames", type=int, default=30)
+    ap.add_argument("--save", default="", help="folder for the two images (.npy) of each N")
+    ap.add_argument("--skip-gsplat", action="store_true")
+    args = ap.parse_args(argv)
+    w, h = args.size
+    for n in args.splats:
+        scene = benchmark_scene(n)
+        ours_s, ours_gpu_s, sort_s, ours_img, info = time_ours(scene, w, h, args.frames)
+        row = {
+            "splats": n, "size": f"{w}x{h}", "ours_ms": round(ours_s * 1e3, 3),
+            "ours_gpu_query_ms": round(ours_gpu_s * 1e3, 3), "ours_sort_ms": round(sort_s * 1e3, 3),
+            "ours_fps": round(1.0 / ours_s, 1), **info,
+        }
+        if not args.skip_gsplat:
+            g_s, g_img = time_gsplat(scene, benchmark_camera(w, h, 0), args.frames)
+            row.update(
+                gsplat_ms=round(g_s * 1e3, 3), ratio=round(ours_s / g_s, 3),
+                psnr_rgb_db=round(psnr(ours_img[..., :3], g_img[..., :3]), 2),
+                psnr_alpha_db=round(psnr(ours_img[..., 3], g_img[..., 3]), 2),
+            )
+            if args.save:
+                np.save(f"{args.save}/gsplat_{n}.npy", g_img[..., :3].astype(np.float16))
+        if args.save:
+            np.save(f"{args.save}/ours_{n}.npy", ours_img[..., :3].astype(np.float16))
+        print(json.dumps(row), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
