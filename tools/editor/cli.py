@@ -39,6 +39,8 @@ def register(sub: Any) -> None:
     p.add_argument("--screenshot", metavar="PNG", help="write the last frame to PNG (with --frames)")
     p.add_argument("--commands", metavar="FILE", help="run editor commands from FILE (JSON lines; see docs)")
     p.add_argument("--benchmark", action="store_true", help="print frame-time statistics as JSON at exit")
+    p.add_argument("--view", choices=("proxies", "splats", "both"), default="proxies",
+                   help="viewport mode at start (splats/both start the live AI preview; keys 1/2/3 switch)")
     p.add_argument("--no-splats", action="store_true", help="hide splats and skip the live AI preview")
     p.set_defaults(func=_run)
 
@@ -54,5 +56,6 @@ def _run(args: argparse.Namespace) -> int:
         screenshot=args.screenshot,
         benchmark=args.benchmark,
         splats=not args.no_splats,
+        view=args.view,
     )
     return app.run()

@@ -129,7 +129,12 @@ class SceneView:
         self.show_grid = True
         self.mode = "proxies"
         self._seen: dict[str, tuple[Any, Any]] = {}  # uid → (proxy key, transform key)
+        self._matrix: dict[str, np.ndarray] = {}
         self.splat_uids: set[str] = set()
+        self._standins: Any = None
+        self._standin_uids: set[str] = set()
+        self._standins_dirty = True
+        self._offscreen: moderngl.Framebuffer | None = None
 
     def sync(self, entities: list[dict[str, Json]]) -> int:
         """Send changed proxies/transforms to the passes; returns how many entities changed."""
@@ -151,15 +156,22 @@ class SceneView:
                 self._set_proxy(uid, pkey[0], np.asarray(pkey[1], np.float32), pkey[2], dict(state))
                 old = None
             if old is None or old[1] != tkey:
-                self.proxies.xform(uid, entity_matrix(e).astype(np.float32))
+                self._matrix[uid] = entity_matrix(e).astype(np.float32)
+                self.proxies.xform(uid, self._matrix[uid])
+                if uid in self.splat_uids:
+                    self.splats.xform(uid, self._matrix[uid])
             if old is None or old != (pkey, tkey):
                 changed += 1
+                self._standins_dirty = True
             self._seen[uid] = (pkey, tkey)
         for uid in list(self._seen):
             if uid not in alive:
                 self.proxies.remove(uid)
                 del self._seen[uid]
+                self._matrix.pop(uid, None)
+                self.remove_splats(uid)
                 changed += 1
+                self._standins_dirty = True
         return changed
 
     def _set_proxy(self, uid: str, shape: str, half: np.ndarray, material: str, state: dict) -> None:
@@ -173,17 +185,71 @@ class SceneView:
         if self.splats is None:
             return
         self.splats.set(uid, gaussians)
-        self.splats.xform(uid, matrix.astype(np.float32))
+        self.splats.xform(uid, self._matrix.get(uid, matrix).astype(np.float32))
         self.splat_uids.add(uid)
+        self._standins_dirty = True
+
+    def remove_splats(self, uid: str) -> None:
+        """Drop ``uid``'s Gaussians (its proxy shows again)."""
+        if self.splats is not None and uid in self.splat_uids:
+            self.splats.remove(uid)
+            self.splat_uids.discard(uid)
+            self._standins_dirty = True
+
+    def xform_splats(self, uid: str, matrix: np.ndarray) -> None:
+        """Move ``uid``'s Gaussians."""
+        if self.splats is not None and uid in self.splat_uids:
+            self.splats.xform(uid, np.asarray(matrix, np.float32))
+
+    def _draw_standins(self, camera: Camera) -> None:
+        """Splats view: the flat proxy of every anchor whose Gaussians have not arrived yet."""
+        if self._standins is None:
+            self._standins = _make("engine.render.proxy_pass", "ProxyPass", self.ctx) or _FallbackProxies(self.ctx)
+            self._standins_dirty = True
+        if self._standins_dirty:
+            for uid in list(self._standin_uids):
+                self._standins.remove(uid)
+            self._standin_uids = set()
+            for uid, (pkey, _t) in self._seen.items():
+                if uid in self.splat_uids:
+                    continue
+                st = dict(pkey[3])
+                try:
+                    self._standins.set_proxy(uid, pkey[0], np.asarray(pkey[1], np.float32), pkey[2], st)
+                except TypeError:
+                    self._standins.set_proxy(uid, pkey[0], np.asarray(pkey[1], np.float32), pkey[2])
+                self._standins.xform(uid, self._matrix[uid])
+                self._standin_uids.add(uid)
+            self._standins_dirty = False
+        self._standins.draw(camera)
+
+    def draw_offscreen(self, camera: Camera, selected: list[dict[str, Json]], clear: tuple) -> moderngl.Texture:
+        """Draw into an offscreen target of the camera's size (the splat pass needs one); returns its colour."""
+        size = (camera.width, camera.height)
+        if self._offscreen is None or self._offscreen.size != size:
+            if self._offscreen is not None:
+                self._offscreen.release()
+                self._off_tex.release()
+                self._off_depth.release()
+            self._off_tex = self.ctx.texture(size, 4)
+            self._off_depth = self.ctx.depth_renderbuffer(size)
+            self._offscreen = self.ctx.framebuffer([self._off_tex], self._off_depth)
+        fbo = self._offscreen
+        fbo.use()
+        fbo.clear(*clear, depth=1.0)
+        self.draw(camera, selected, fbo)
+        return self._off_tex
 
     def draw(self, camera: Camera, selected: list[dict[str, Json]], fbo: moderngl.Framebuffer) -> None:
         """Draw the scene for ``camera`` into ``fbo`` (its viewport already set)."""
         ctx = self.ctx
         ctx.enable(moderngl.DEPTH_TEST)
-        if self.mode in ("proxies", "both") or self.splats is None:
+        if self.mode == "proxies" or self.splats is None:
             self.proxies.draw(camera)
+        else:
+            self._draw_standins(camera)
         if self.mode in ("splats", "both") and self.splats is not None and self.splat_uids:
-            self.splats.draw(camera)
+            self.splats.draw(camera, fbo)
         vp = (camera.gl_projection @ camera.gl_view).T.astype(np.float32).tobytes()
         ctx.enable(moderngl.BLEND)
         ctx.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
@@ -192,10 +258,33 @@ class SceneView:
             self.grid_prog["u_eye"].value = tuple(float(x) for x in camera.eye)
             self.grid_prog["u_fade"].value = 120.0
             self.grid_vao.render(moderngl.LINES)
+        if self.mode == "both" and self.splats is not None:
+            self._wire(vp)
         if selected:
             self._outline(selected, vp)
         ctx.disable(moderngl.BLEND)
         ctx.disable(moderngl.DEPTH_TEST)
+
+    def _wire(self, vp: bytes) -> None:
+        """"both" view: every proxy as a grey wire box over the splats."""
+        ents = [{"uid": u, "components": {}} for u in self._seen]
+        if not ents:
+            return
+        corners = np.array([[(i >> 0) & 1, (i >> 1) & 1, (i >> 2) & 1] for i in range(8)], float) * 2 - 1
+        edges = [(a, b) for a in range(8) for b in range(a + 1, 8) if bin(a ^ b).count("1") == 1]
+        rows = []
+        for uid, (pkey, _t) in self._seen.items():
+            m = self._matrix.get(uid, np.eye(4))
+            pts = (corners * np.asarray(pkey[1])) @ m[:3, :3].T + m[:3, 3]
+            for a, b in edges:
+                rows += [(*pts[a], 0.85, 0.85, 0.9, 0.6), (*pts[b], 0.85, 0.85, 0.9, 0.6)]
+        buf = self.ctx.buffer(np.array(rows, np.float32).tobytes())
+        vao = self.ctx.vertex_array(self.grid_prog, [(buf, "3f 4f", "in_pos", "in_col")])
+        self.grid_prog["u_view_proj"].write(vp)
+        self.grid_prog["u_fade"].value = 1e9
+        vao.render(moderngl.LINES)
+        vao.release()
+        buf.release()
 
     def _outline(self, selected: list[dict[str, Json]], vp: bytes) -> None:
         """Orange wireframe boxes around the selection (drawn on top, through the grid program)."""
