@@ -202,6 +202,7 @@ class CharacterController:
     gravity: float = 9.81
     jump_speed: float = 5.0
     offset: float = 0.02
+    mass: float = 80.0
     walk: np.ndarray = field(default_factory=lambda: np.zeros(3))
     grounded: bool = False
     vertical_speed: float = 0.0
@@ -227,6 +228,7 @@ class CharacterController:
         self.gravity = _finite(where, w + "gravity", self.gravity, nonneg=True)
         self.jump_speed = _finite(where, w + "jump_speed", self.jump_speed, nonneg=True)
         self.offset = _finite(where, w + "offset", self.offset, positive=True)
+        self.mass = _finite(where, w + "mass", self.mass, nonneg=True)
         self.walk = _vec(where, w + "walk", self.walk)
         self.vertical_speed = _finite(where, w + "vertical_speed", self.vertical_speed)
 

@@ -311,6 +311,8 @@ class Simulation:
         want = (float(cc.walk[0]) * dt, vy * dt, float(cc.walk[2]) * dt)
         iso = _compose(iso_from_pose(pose7), rec.spec)
         shape = self.world.colliders[rec.collider].shape
+        qf = rp.QueryFilter(exclude_rigid_body=rec.body).exclude_sensors()
+        hits: list[rp.CharacterCollision] = []
         mv = kcc.move_shape(
             dt,
             self.world.rigid_bodies,
@@ -319,8 +321,14 @@ class Simulation:
             shape,
             iso,
             want,
-            filter=rp.QueryFilter(exclude_rigid_body=rec.body).exclude_sensors(),
+            filter=qf,
+            events_callback=hits.append,
         )
+        if hits and cc.mass > 0.0:
+            # Rapier's own answer to "the player walks into a crate": impulses on the dynamic bodies hit
+            kcc.solve_character_collision_impulses(
+                dt, self.world.rigid_bodies, self.world.colliders, self.world.query_pipeline, shape, iso, cc.mass, hits, qf
+            )
         grounded = bool(mv.grounded)
         t = mv.translation
         if grounded and vy < 0.0:

@@ -52,20 +52,36 @@ class EventRouter:
         self.inside: set[tuple[int, int]] = set()  # (sensor entity, other entity)
         self.touching: set[tuple[int, int]] = set()  # (a, b) with a < b
         self.pending: list[tuple[str, Any]] = []
+        self.uids: dict[int, str | None] = {}  # uids of entities in a pair (they outlive a despawn)
 
     def forget(self, entity: int, uid_of: Any) -> None:
         """An entity left the simulation: end its overlaps now (exit events), drop its contacts."""
+        known = self.uids
+
+        def uid_of(e: int, _live: Any = uid_of) -> str | None:  # noqa: F811 - the entity may be gone
+            u = _live(e)
+            return u if u is not None else known.get(e)
+
         for pair in sorted(p for p in self.inside if entity in p):
             self.inside.discard(pair)
             self.pending.append(("trigger_exit", TriggerEvent(pair[0], pair[1], uid_of(pair[0]), uid_of(pair[1]))))
         for pair in sorted(p for p in self.touching if entity in p):
             self.touching.discard(pair)
             self.pending.append(("collision_stop", CollisionEvent(pair[0], pair[1], uid_of(pair[0]), uid_of(pair[1]))))
+        self.uids.pop(entity, None)
 
     def collect(self, sim: Simulation, uid_of: Any) -> list[tuple[str, Any]]:
         """Drain Rapier's events of the last step; returns ``[(event name, payload)]`` in order."""
         out, self.pending = self.pending, []
         colliders = sim.world.colliders
+        live_uid = uid_of
+
+        def uid_of(e: int) -> str | None:  # noqa: F811 - remember uids for exit events after despawns
+            u = live_uid(e)
+            if u is not None:
+                self.uids[e] = u
+            return u
+
         for ev in sim.events.drain_collision_events():
             h1, h2 = ev.collider1, ev.collider2
             e1, e2 = sim.by_collider.get(h1), sim.by_collider.get(h2)

@@ -109,7 +109,14 @@ class PhysicsSystem:
         }
 
     def load_state(self, state: Any) -> None:
-        """Restore a :meth:`save_state` result; takes effect before the next tick or query."""
+        """Restore a :meth:`save_state` result; takes effect before the next tick or query.
+
+        ``None`` (a save made without the physics stage) rebuilds every body from the ECS at rest.
+        """
+        if state is None:
+            self._pending_load = None
+            self._fresh()
+            return
         if not isinstance(state, dict) or state.get("version") != SAVE_VERSION or not isinstance(state.get("snapshot"), bytes):
             raise InputError("<save>", "systems.physics", f"a physics state of version {SAVE_VERSION}")
         self._pending_load = state
