@@ -37,10 +37,12 @@ def layout_delta(
 
     d = LayoutDelta(tick)
     alive = set()
+    from tools.editor.prefabs import capture_path
+
     for e in entities:
         comps = e.get("components", {})
         p = comps.get("Proxy")
-        if p is None:
+        if p is None or capture_path(e) is not None:  # captures show their own splats
             continue
         uid = e["uid"]
         alive.add(uid)
@@ -75,6 +77,7 @@ class LivePreview:
         self.seen: dict[str, tuple[Any, Any]] = {}
         self.tick = 0
         self.regenerated: list[str] = []  # uids whose Gaussians arrived (latest last)
+        self.captures: dict[str, str] = {}  # uid → capture path shown
 
     @property
     def pending(self) -> int:
@@ -83,6 +86,7 @@ class LivePreview:
 
     def update(self, app: Any, entities: list[dict[str, Json]], wait: bool = False) -> None:
         """Once per frame: publish what changed, take whatever the model finished (``wait``: all of it)."""
+        self._sync_captures(app, entities)
         delta = layout_delta(self.seen, entities, self.tick)
         self.tick += 1
         if delta:
@@ -91,6 +95,40 @@ class LivePreview:
         msg = self.stage.flush(eye) if wait else self.stage.frame(eye)
         if msg:
             self.mirror.apply_bytes(msg)
+
+    def _sync_captures(self, app: Any, entities: list[dict[str, Json]]) -> None:
+        """Imported splat captures: load each file once and show it at its entity's transform."""
+        from pathlib import Path
+
+        from engine.errors import InputError
+        from engine.splats import io as splat_io
+        from tools.editor.picking import entity_matrix
+        from tools.editor.prefabs import capture_path
+
+        alive = set()
+        for e in entities:
+            path = capture_path(e)
+            if path is None:
+                continue
+            alive.add(e["uid"])
+            if self.captures.get(e["uid"]) == path:
+                continue
+            p = Path(path)
+            doc_path = getattr(getattr(app, "doc", None), "path", None)
+            if not p.is_absolute() and not p.exists() and doc_path is not None:
+                p = doc_path.parent / p
+            self.captures[e["uid"]] = path
+            try:
+                gs = splat_io.load(p)
+            except (InputError, OSError) as exc:
+                if app is not None:
+                    app.notify(f"capture {path}: {exc}", error=True)
+                continue
+            self.scene.set_splats(e["uid"], gs, entity_matrix(e))
+        for uid in list(self.captures):
+            if uid not in alive:
+                del self.captures[uid]
+                self.scene.remove_splats(uid)
 
     # -- SplatScene sink ------------------------------------------------------------------------
     def on_proxy(self, op: Any) -> None:
