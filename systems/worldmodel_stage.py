@@ -155,6 +155,7 @@ class WorldModelStage:
         self._outstanding: set[tuple] = set()  # (uid, key, lod) running or done but not yet accepted
         self._busy = 0
         self._cv = threading.Condition()
+        self._load_lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._stop = False
         self._eye = np.zeros(3)
@@ -326,8 +327,9 @@ class WorldModelStage:
             return [heapq.heappop(self._heap) for _ in range(min(n, len(self._heap)))]
 
     def _generate(self, req: _Request) -> tuple[_Request, Any]:
-        if self._generator is None:
-            self._generator = make_generator()
+        with self._load_lock:
+            if self._generator is None:
+                self._generator = make_generator()
         return req, self._generator.generate([req.spec], req.lod)[0]
 
     def _accept(self, req: _Request, gs: Any) -> None:
@@ -342,9 +344,7 @@ class WorldModelStage:
         self._ops.append(wire.pack_op(SetOp(req.uid, gs, req.lod)))
 
     def _ensure_worker(self) -> None:
-        if self._worker is None:
-            if self._generator is None:
-                self._generator = make_generator()
+        if self._worker is None:  # the worker loads the model itself: the first frame never waits for torch
             self._stop = False
             self._worker = threading.Thread(target=self._work, name="worldmodel-stage", daemon=True)
             self._worker.start()
