@@ -252,18 +252,26 @@ class Sync:
             return
         cur = data[sim.row_of[slots]]
         changed = (cur != sim.last[slots]).any(axis=1)
-        for s, pose_row in zip(slots[changed].tolist(), cur[changed], strict=True):
-            rec = sim.slots[s]
-            where = describe(world, rec.entity)
-            pose = check_pose(where, pose_row)
-            if not np.array_equal(pose[7:10], sim.last[s, 7:10]) and rec.spec is not None:
-                collider = world.get(rec.entity, Collider)
-                spec = shape_spec(where, collider, world.try_get(rec.entity, Proxy), pose[7:10])
-                if spec != rec.spec:
-                    sim.reshape(where, rec.entity, spec, collider)
-            if not np.array_equal(pose[0:7], sim.last[s, 0:7]):
-                sim.set_pose(rec, pose[0:7])
-            sim.last[s] = pose_row
+        try:
+            for s, pose_row in zip(slots[changed].tolist(), cur[changed], strict=True):
+                self._push_one(world, s, pose_row)
+        except InputError:
+            self.shadow[rows] = np.nan  # look at these rows again next tick (after the user's fix)
+            raise
+
+    def _push_one(self, world: World, s: int, pose_row: np.ndarray) -> None:
+        sim = self.sim
+        rec = sim.slots[s]
+        where = describe(world, rec.entity)
+        pose = check_pose(where, pose_row)
+        if not np.array_equal(pose[7:10], sim.last[s, 7:10]) and rec.spec is not None:
+            collider = world.get(rec.entity, Collider)
+            spec = shape_spec(where, collider, world.try_get(rec.entity, Proxy), pose[7:10])
+            if spec != rec.spec:
+                sim.reshape(where, rec.entity, spec, collider)
+        if not np.array_equal(pose[0:7], sim.last[s, 0:7]):
+            sim.set_pose(rec, pose[0:7])
+        sim.last[s] = pose_row
 
     def move_characters(self, world: World, game: Any, dt: float) -> None:
         """Run Rapier's character controller for every CharacterController entity."""
