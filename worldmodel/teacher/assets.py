@@ -173,7 +173,7 @@ def dirt(a: Asset) -> None:
     size = (0.008 + 0.018 * a.rng.random(n)) * f
     sc = np.stack([size, size * (0.6 + 0.6 * a.rng.random(n)), np.minimum(size * 0.6, a.margin * 0.9)], -1)
     alb = a.colours(n, [(0.22, 0.14, 0.08), (0.32, 0.21, 0.12), (0.26, 0.20, 0.14)])
-    a.add(M.instance(M.rocks(a.rng, n, 0.3), pos, fr, sc, alb, u, 0.0))
+    a.add(M.instance(M.rocks(a.rng, n, 0.3, small=True), pos, fr, sc, alb, u, 0.0))
 
 
 def sand(a: Asset) -> None:
@@ -190,7 +190,7 @@ def sand(a: Asset) -> None:
     n = len(pos)
     size = (0.004 + 0.008 * a.rng.random(n)) * f
     sc = np.stack([size, size, np.minimum(size * 0.7, a.margin * 0.9)], -1)
-    a.add(M.instance(M.rocks(a.rng, n, 0.3), pos, fr, sc, a.colours(n, [(0.45, 0.40, 0.33), (0.70, 0.62, 0.48)]),
+    a.add(M.instance(M.rocks(a.rng, n, 0.3, small=True), pos, fr, sc, a.colours(n, [(0.45, 0.40, 0.33), (0.70, 0.62, 0.48)]),
                      u, 0.0))
 
 
@@ -294,14 +294,17 @@ def metal(a: Asset) -> None:
     # Rivets along the two long edges of every panel.
     per = np.maximum(2, (size[:, 0] / 0.08).astype(int))
     idx = np.repeat(np.arange(n), per * 2)
-    j = np.concatenate([np.r_[np.arange(p), np.arange(p)] for p in per]) if n else np.zeros(0)
-    side = np.concatenate([np.r_[np.full(p, -1.0), np.full(p, 1.0)] for p in per]) if n else np.zeros(0)
-    frac = (j + 0.5) / np.repeat(per, per * 2) - 0.5
+    first = np.repeat(np.cumsum(per * 2) - per * 2, per * 2)
+    j = np.arange(len(idx)) - first  # 0 .. 2*per-1 within a panel
+    perr = per[idx]
+    side = np.where(j < perr, -1.0, 1.0)
+    frac = ((j % perr) + 0.5) / perr - 0.5
     rc = (c[idx] + fr[idx, 0] * (frac * size[idx, 0] * 0.95)[:, None]
           + fr[idx, 1] * (side * (size[idx, 1] / 2 - 0.015))[:, None] + fr[idx, 2] * depth[idx, None])
     r = 0.006
     sc = np.tile([r, r, a.margin * 0.45], (len(idx), 1))
-    a.add(M.instance(M.ROCK_VERTS[M.ROCK_TRIS.reshape(-1)], rc, fr[idx], sc, alb[idx] * 0.8, u[idx], 0.0))
+    dome = M.PEBBLE_VERTS[M.PEBBLE_TRIS[:4].reshape(-1)]  # the upper half: a four-sided stud
+    a.add(M.instance(dome, rc, fr[idx], sc, alb[idx] * 0.8, u[idx], 0.0))
 
 
 BUILDERS: dict[str, Callable[[Asset], None]] = {

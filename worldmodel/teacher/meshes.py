@@ -34,10 +34,14 @@ def _cube() -> np.ndarray:
     return c[np.array(tris).reshape(-1)]
 
 
+_OCTA_V = ((1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1))
+_OCTA_F = ((0, 2, 4), (2, 1, 4), (1, 3, 4), (3, 0, 4), (2, 0, 5), (1, 2, 5), (3, 1, 5), (0, 3, 5))
+
+
 def _octa_subdivided() -> tuple[np.ndarray, np.ndarray]:
     """Unit octahedron subdivided once: (18 unique vertices, (32, 3) triangle indices)."""
-    v = [np.array(p, float) for p in ((1, 0, 0), (-1, 0, 0), (0, 1, 0), (0, -1, 0), (0, 0, 1), (0, 0, -1))]
-    faces = [(0, 2, 4), (2, 1, 4), (1, 3, 4), (3, 0, 4), (2, 0, 5), (1, 2, 5), (3, 1, 5), (0, 3, 5)]
+    v = [np.array(p, float) for p in _OCTA_V]
+    faces = list(_OCTA_F)
     mids: dict[tuple[int, int], int] = {}
 
     def mid(a: int, b: int) -> int:
@@ -57,6 +61,7 @@ def _octa_subdivided() -> tuple[np.ndarray, np.ndarray]:
 
 CUBE = _cube()  # (36, 3) unit cube triangle list centred at 0
 ROCK_VERTS, ROCK_TRIS = _octa_subdivided()
+PEBBLE_VERTS, PEBBLE_TRIS = np.array(_OCTA_V, float), np.array(_OCTA_F)  # 8 faces, for small pieces
 # A bent grass blade, base at the origin, rising along +z (the surface normal), width along x.
 BLADE = np.array([
     [-0.5, 0, 0], [0.5, 0, 0], [0.32, 0.12, 0.5],
@@ -126,11 +131,13 @@ def instance(proto: np.ndarray, centres: np.ndarray, fr: np.ndarray, scale: np.n
                     uu.reshape(-1), thin)
 
 
-def rocks(rng: np.random.Generator, n: int, jitter: float) -> np.ndarray:
-    """(n, 96, 3) faceted rock triangle lists: the subdivided octahedron with radial jitter."""
-    r = 1.0 + jitter * (rng.random((n, ROCK_VERTS.shape[0])) * 2 - 1)
-    v = ROCK_VERTS[None] * r[..., None]
-    return v[:, ROCK_TRIS.reshape(-1)]
+def rocks(rng: np.random.Generator, n: int, jitter: float, small: bool = False) -> np.ndarray:
+    """Faceted rock triangle lists with radial jitter: (n, 96, 3) (subdivided octahedron) or,
+    ``small``, (n, 24, 3) (plain octahedron)."""
+    verts, tris = (PEBBLE_VERTS, PEBBLE_TRIS) if small else (ROCK_VERTS, ROCK_TRIS)
+    r = 1.0 + jitter * (rng.random((n, verts.shape[0])) * 2 - 1)
+    v = verts[None] * r[..., None]
+    return v[:, tris.reshape(-1)]
 
 
 def _hash3(ix: np.ndarray, iy: np.ndarray, iz: np.ndarray) -> np.ndarray:

@@ -107,32 +107,43 @@ void main() {
     vec3 q = v_obj + u_offset;
     vec3 alb = v_alb * (1.0 - u_mottle.y + 2.0 * u_mottle.y * fbm(q * u_mottle.x));
 
+    // Each effect is skipped when it cannot show (state 0): uniform branches, same pixels either way.
     // Damage: cracks (ridged noise lines that widen), plaster falling off to brick, dark patches.
     bool base = v_u < 0.0;
-    float ridge = abs(fbm(q * 3.0 + 5.0) - 0.5);
-    float crack_w = (u_cracks * 0.012 + 0.05 * damage) * (base ? 1.0 : 0.5);
-    float crack = 1.0 - smoothstep(0.0, crack_w + 1e-4, ridge);
-    alb *= 1.0 - 0.75 * crack * min(1.0, u_cracks + 3.0 * damage);
-    float patches = cover_at(threshold(q * 1.7 + 11.0), damage * 0.85);
-    if (u_reveal > 0.0 && base) {
-        alb = mix(alb, vec3(0.40, 0.15, 0.09) * (0.7 + 0.6 * vnoise(q * 40.0)), patches);
-    } else {
-        alb *= 1.0 - 0.45 * patches;
+    if (u_cracks > 0.0 || damage > 0.0) {
+        float ridge = abs(fbm(q * 3.0 + 5.0) - 0.5);
+        float crack_w = (u_cracks * 0.012 + 0.05 * damage) * (base ? 1.0 : 0.5);
+        float crack = 1.0 - smoothstep(0.0, crack_w + 1e-4, ridge);
+        alb *= 1.0 - 0.75 * crack * min(1.0, u_cracks + 3.0 * damage);
+    }
+    if (damage > 0.0) {
+        float patches = cover_at(threshold(q * 1.7 + 11.0), damage * 0.85);
+        if (u_reveal > 0.0 && base) {
+            alb = mix(alb, vec3(0.40, 0.15, 0.09) * (0.7 + 0.6 * vnoise(q * 40.0)), patches);
+        } else {
+            alb *= 1.0 - 0.45 * patches;
+        }
     }
 
     // Burn: char to black, embers glow on the fringe of the char.
-    float char_ = cover_at(threshold(q * 2.3 + 23.0), burn);
-    alb = mix(alb, vec3(0.025, 0.022, 0.02), char_);
-    float ember = char_ * (1.0 - char_) * 4.0 * smoothstep(0.55, 0.8, fbm(q * 9.0 + 41.0)) * burn;
+    float char_ = 0.0, ember = 0.0;
+    if (burn > 0.0) {
+        char_ = cover_at(threshold(q * 2.3 + 23.0), burn);
+        alb = mix(alb, vec3(0.025, 0.022, 0.02), char_);
+        ember = char_ * (1.0 - char_) * 4.0 * smoothstep(0.55, 0.8, fbm(q * 9.0 + 41.0)) * burn;
+    }
 
     // Wetness: darker and more saturated.
     float lum = dot(alb, vec3(0.2126, 0.7152, 0.0722));
     alb = max(mix(vec3(lum), alb, 1.0 + 0.5 * wet), 0.0) * (1.0 - 0.45 * wet);
 
     // Snow: settles on upward-facing surfaces first, spreads down the sides as it grows.
-    float slope = v_thin > 0.5 ? 0.5 : clamp(1.0 - n.y, 0.0, 1.0);
-    float cover = cover_at(0.45 * threshold(q * 4.0 + 57.0) + 0.55 * slope, snow);
-    alb = mix(alb, vec3(0.86, 0.88, 0.92), cover);
+    float cover = 0.0;
+    if (snow > 0.0) {
+        float slope = v_thin > 0.5 ? 0.5 : clamp(1.0 - n.y, 0.0, 1.0);
+        cover = cover_at(0.45 * threshold(q * 4.0 + 57.0) + 0.55 * slope, snow);
+        alb = mix(alb, vec3(0.86, 0.88, 0.92), cover);
+    }
 
     // Light: a fixed sun plus sky ambient; two-sided cards take |n.l|.
     vec3 l = normalize(vec3(0.35, 0.85, 0.40));
