@@ -68,9 +68,17 @@ class Transform:
     def scale(self, v: np.ndarray | tuple[float, float, float] | list[float]) -> None:
         self._data[7:10] = np.asarray(v, np.float64).reshape(3)
 
+    @classmethod
+    def from_row(cls, row: np.ndarray) -> Transform:
+        """A detached transform from a (10,) float64 row (pos, rot, scale); the fast constructor."""
+        t = object.__new__(cls)
+        t._data = np.array(row, np.float64)
+        t._owner = None
+        return t
+
     def copy(self) -> Transform:
         """A detached copy (not in any world's table)."""
-        return Transform(self.pos, self.rot, self.scale)
+        return Transform.from_row(self._data)
 
     __copy__ = copy
 

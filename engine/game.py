@@ -265,11 +265,9 @@ class Game:
     # ------------------------------------------------------------------ callbacks, events, timers
 
     def _remember(self, fn: Callable[..., Any]) -> str:
-        base = getattr(fn, "__qualname__", repr(fn))
-        name, k = base, 1
-        while name in self._callbacks and self._callbacks[name] is not fn:
-            k += 1
-            name = f"{base}#{k}"
+        # Timers are saved by their function's qualified name; the latest function of a name wins.
+        # Use named module-level functions for timers that must survive a save in a new process.
+        name = getattr(fn, "__qualname__", repr(fn))
         self._callbacks[name] = fn
         return name
 

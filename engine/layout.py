@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.components import Anchor, Proxy, Transform
+from engine.world import Membership
 
 
 @dataclass
@@ -64,6 +65,7 @@ class LayoutTracker:
         self.pub = np.zeros((0, 10), np.float64)  # published transform per row
         self.mask = np.zeros(0, bool)  # row belongs to a published entity
         self.version = 0  # world version at the last publish
+        self.full = True  # the next publish looks at every entity (first publish, after a load)
 
     def reset(self) -> None:
         """Forget what was published: the next publish spawns every member (after a load)."""
@@ -85,7 +87,11 @@ class LayoutTracker:
         delta = LayoutDelta(tick)
         spawned: list[int] = []
         # 1. membership (Anchor/Transform/Proxy added or removed, despawns)
-        dirty = world.membership_dirty
+        dirty = world.changed(Membership, self.version)
+        if self.full or not world.log_reaches(Membership, self.version):
+            dirty.update(world.entities())
+            dirty.update(self.published)
+            self.full = False
         if dirty:
             for e in dirty:
                 row = self.rows.pop(e, None)
@@ -105,17 +111,16 @@ class LayoutTracker:
                     if was != uid:
                         self.published[e] = uid
                         spawned.append(e)
-            dirty.clear()
         # 2. proxy writes since the last publish
         spawned_set = set(spawned)
         restyled = sorted(e for e in world.changed(Proxy, self.version) if e in self.published and e not in spawned_set)
         # 3. transform value diff, vectorised over the whole table
         n = table.size
-        data = table.data
-        diff = np.any(data[:n] != self.pub[:n], axis=1)
-        diff &= self.mask[:n]
-        moved_rows = np.flatnonzero(diff)
-        self.pub[:n] = data[:n]
+        data, pub = table.data[:n], self.pub[:n]
+        idx = np.flatnonzero(data != pub)
+        rows = np.unique(idx // 10) if idx.size else idx
+        pub[rows] = data[rows]
+        moved_rows = rows[self.mask[rows]]
         skip = spawned_set.union(restyled)
         for e in spawned:
             delta.spawned.append(LayoutEntry(self.published[e], world.get(e, Transform).copy(), _copy_proxy(world.get(e, Proxy))))
@@ -123,10 +128,11 @@ class LayoutTracker:
             delta.restyled.append(LayoutEntry(self.published[e], world.get(e, Transform).copy(), _copy_proxy(world.get(e, Proxy))))
         if len(moved_rows):
             ents = table.row_entity[moved_rows]
+            published = self.published
             for row, e in zip(moved_rows.tolist(), ents.tolist(), strict=True):
                 if e in skip:
                     continue
-                delta.moved.append((self.published[e], Transform(data[row, 0:3], data[row, 3:7], data[row, 7:10])))
+                delta.moved.append((published[e], Transform.from_row(data[row])))
         self.version = world.version
         delta.spawned.sort(key=lambda x: x.uid)
         delta.restyled.sort(key=lambda x: x.uid)

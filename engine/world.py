@@ -9,7 +9,8 @@ Change tracking is one mechanism (see ``engine.layout``):
 - every write through the API (``spawn``, ``add``, ``set``, ``remove``, ``touch``) bumps
   ``world.version`` and logs (version, entity) for that component type → ``changed(Type, since)``;
 - every ``Transform`` lives as a row of one (N, 10) float64 table → value diffs are one numpy op;
-- entities whose Anchor/Transform/Proxy membership changed are collected for the layout tracker.
+- gaining/losing an Anchor/Transform/Proxy or dying logs a ``Membership`` write, so any number of
+  trackers can each follow the world from their own version.
 
 Entities are esper's ints; ``entity(uid)`` finds one by its ``Anchor`` uid.
 """
@@ -35,6 +36,10 @@ C3 = TypeVar("C3")
 C4 = TypeVar("C4")
 
 _LAYOUT_TYPES = (Anchor, Transform, Proxy)
+
+
+class Membership:
+    """Marker type in the write log: the entity gained/lost an Anchor, Transform or Proxy, or died."""
 _LOG_LIMIT = 1 << 16
 _names = itertools.count(1)
 
@@ -116,16 +121,16 @@ class World:
         self._floor: dict[type, int] = {}
         self._uids: dict[str, int] = {}
         self._uid_of: dict[int, str] = {}
-        self.membership_dirty: set[int] = set()
-        self.removed_uids: dict[int, str] = {}  # entity -> uid it had when it left the world
         self._sorted_cache: dict[tuple[type, ...], tuple[list, list]] = {}
         self._closed = False
-        self._enter()
+        esper.switch_world(self.name)
 
     # ------------------------------------------------------------ esper context
 
     def _enter(self) -> None:
         if esper.current_world != self.name:
+            if self._closed or self.name not in esper.list_worlds() and self.version:
+                raise RuntimeError(f"world {self.name} is closed")
             esper.switch_world(self.name)
 
     def close(self) -> None:
@@ -191,7 +196,7 @@ class World:
             self.table.adopt(entity, component)
         esper.add_component(entity, component)
         if ctype in _LAYOUT_TYPES:
-            self.membership_dirty.add(entity)
+            self._bump(entity, Membership)
         self._bump(entity, ctype)
 
     set = add  # ``world.set(e, comp)``: the write API the change tracking sees
@@ -211,7 +216,7 @@ class World:
         elif ctype is Transform:
             self.table.release(entity)
         if ctype in _LAYOUT_TYPES:
-            self.membership_dirty.add(entity)
+            self._bump(entity, Membership)
         self._bump(entity, ctype)
         return c
 
@@ -228,8 +233,7 @@ class World:
         self._forget_uid(entity)
         self.table.release(entity)
         esper.delete_entity(entity, immediate=True)
-        self.membership_dirty.add(entity)
-        self.version += 1
+        self._bump(entity, Membership)
 
     def clear(self) -> None:
         """Delete every entity (versions keep counting up)."""
@@ -324,6 +328,10 @@ class World:
             return {e for e, _ in esper.get_component(ctype)} | {e for _, e in log}
         i = bisect.bisect_right(log, (since, 1 << 62))
         return {e for _, e in log[i:]}
+
+    def log_reaches(self, ctype: type, since: int) -> bool:
+        """Whether ``changed(ctype, since)`` is exact (the write log still reaches back to ``since``)."""
+        return since >= self._floor.get(ctype, 0)
 
     def is_layout_member(self, entity: int) -> bool:
         """Whether the entity has Anchor + Transform + Proxy (appears in LayoutDeltas)."""

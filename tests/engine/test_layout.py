@@ -1,0 +1,153 @@
+"""Change tracking: LayoutDelta contents, and the fast tracker against its plain reference twin."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.components import Anchor, Name, Proxy, Transform
+from engine.layout import LayoutTracker, _ReferenceTracker, full_layout
+from engine.world import World
+
+
+def _crate(w: World, uid: str, x: float = 0.0) -> int:
+    return w.spawn(Anchor(uid), Transform(pos=(x, 0, 0)), Proxy("box", (0.5, 0.5, 0.5), "wood_planks"))
+
+
+def test_spawn_move_restyle_remove() -> None:
+    w, tr = World(), LayoutTracker()
+    a = _crate(w, "a")
+    b = _crate(w, "b", 2)
+    w.spawn(Anchor("no-proxy"), Transform())  # not part of the layout
+    d = tr.publish(w, 1)
+    assert [e.uid for e in d.spawned] == ["a", "b"] and not d.moved and not d.removed
+    d = tr.publish(w, 2)
+    assert not d  # nothing changed: empty delta
+
+    w.get(a, Transform).pos[1] = 3.0  # in-place write, no API call
+    d = tr.publish(w, 3)
+    assert [u for u, _ in d.moved] == ["a"] and d.moved[0][1].pos.tolist() == [0, 3, 0]
+    assert not d.spawned and not d.restyled
+
+    w.get(a, Transform).pos[1] = 3.0  # same value again: no change
+    assert not tr.publish(w, 4)
+
+    w.set(b, Proxy("box", (0.5, 0.5, 0.5), "brick"))
+    w.get(b, Transform).pos[0] = 9  # moved and restyled in one tick: reported once, as restyled
+    d = tr.publish(w, 5)
+    assert [e.uid for e in d.restyled] == ["b"] and d.restyled[0].proxy.material == "brick"
+    assert d.restyled[0].transform.pos[0] == 9 and not d.moved
+
+    p = w.get(a, Proxy)
+    p.state["wetness"] = 0.5
+    w.touch(a, Proxy)
+    d = tr.publish(w, 6)
+    assert [e.uid for e in d.restyled] == ["a"] and d.restyled[0].proxy.state == {"wetness": 0.5}
+
+    w.despawn(a)
+    w.remove(b, Proxy)
+    d = tr.publish(w, 7)
+    assert d.removed == ["a", "b"]
+    w.add(b, Proxy("sphere", (1, 1, 1), "stone"))
+    d = tr.publish(w, 8)
+    assert [e.uid for e in d.spawned] == ["b"]
+
+
+def test_spawn_and_despawn_within_one_tick_is_invisible() -> None:
+    w, tr = World(), LayoutTracker()
+    e = _crate(w, "ghost")
+    w.despawn(e)
+    assert not tr.publish(w, 1)
+
+
+def test_published_entries_are_copies() -> None:
+    w, tr = World(), LayoutTracker()
+    e = _crate(w, "a")
+    d = tr.publish(w, 1)
+    w.get(e, Transform).pos[0] = 100
+    assert d.spawned[0].transform.pos[0] == 0
+
+
+def test_reset_republishes_everything_as_spawned() -> None:
+    w, tr = World(), LayoutTracker()
+    for i in range(5):
+        _crate(w, f"c{i}", i)
+    tr.publish(w, 1)
+    tr.reset()
+    d = tr.publish(w, 2)
+    full = full_layout(w, 2).spawned
+    assert [(e.uid, e.transform) for e in d.spawned] == [(e.uid, e.transform) for e in full] and len(full) == 5
+
+
+def test_only_changed_entities_appear_among_many() -> None:
+    w, tr = World(), LayoutTracker()
+    ids = [_crate(w, f"e{i:05d}", i) for i in range(3000)]
+    tr.publish(w, 1)
+    rng = np.random.default_rng(0)
+    pick = sorted(rng.choice(len(ids), 100, replace=False).tolist())
+    for i in pick:
+        w.get(ids[i], Transform).pos[2] += 1.0
+    d = tr.publish(w, 2)
+    assert [u for u, _ in d.moved] == [f"e{i:05d}" for i in pick]
+
+
+def _same(d1, d2) -> bool:
+    def key(d):
+        return (
+            [(e.uid, e.transform, e.proxy.material, e.proxy.state) for e in d.spawned],
+            d.removed,
+            [(e.uid, e.transform, e.proxy.material, e.proxy.state) for e in d.restyled],
+            [(u, t) for u, t in d.moved],
+        )
+
+    return key(d1) == key(d2)
+
+
+ops = st.lists(
+    st.tuples(
+        st.sampled_from(["spawn", "move", "restyle", "touch", "despawn", "drop_proxy", "add_proxy", "same", "retransform",
+                         "publish"]),
+        st.integers(0, 7),
+        st.floats(-5, 5, allow_nan=False),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(ops)
+def test_fast_tracker_matches_reference(seq) -> None:
+    """Random edit sequences: the vectorised tracker and the plain twin publish identical deltas."""
+    w = World()
+    fast, ref = LayoutTracker(), _ReferenceTracker()
+    tick = 0
+    for op, k, x in seq:
+        uid = f"u{k}"
+        e = w.entity(uid)
+        if op == "spawn" and e is None:
+            _crate(w, uid, x)
+        elif e is None:
+            pass
+        elif op == "move" and w.has(e, Transform):
+            w.get(e, Transform).pos[k % 3] = x
+        elif op == "retransform":
+            w.set(e, Transform(pos=(x, x, 0)))
+        elif op == "restyle" and w.has(e, Proxy):
+            w.set(e, Proxy("sphere", (1, 1, 1), "brick", state={"snow": abs(x) / 5}))
+        elif op == "touch" and w.has(e, Proxy):
+            w.get(e, Proxy).state["damage"] = abs(x) / 5
+            w.touch(e, Proxy)
+        elif op == "despawn":
+            w.despawn(e)
+        elif op == "drop_proxy":
+            w.remove(e, Proxy)
+        elif op == "add_proxy" and not w.has(e, Proxy):
+            w.add(e, Proxy("capsule", (0.3, 1, 0.3), "metal"))
+        elif op == "same":
+            w.set(e, Name("same"))
+        if op == "publish":
+            tick += 1
+            assert _same(fast.publish(w, tick), ref.publish(w, tick))
+    tick += 1
+    assert _same(fast.publish(w, tick), ref.publish(w, tick))
