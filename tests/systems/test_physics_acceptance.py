@@ -192,3 +192,23 @@ def test_save_mid_fall_and_load_continue_on_the_same_trajectory_bit_for_bit():
         traj_b.append(np.array([b.get(e, Transform)._data.copy() for e in ents]))
     assert np.array_equal(np.array(traj_a), np.array(traj_b))
     assert not np.array_equal(traj_a[0], traj_a[-1])  # it was really moving
+
+
+def test_player_jumps_with_the_jump_action_and_lands_again():
+    from engine.input import ActionState
+
+    g = make_game()
+    g.ground()
+    hero = g.player(pos=(0, 0.02, 0))
+    for _ in range(10):
+        g.tick()
+    cc = g.get(hero, CharacterController)
+    assert cc.grounded
+    g.tick(ActionState(down=frozenset({"jump"})))
+    heights = []
+    for _ in range(90):
+        g.tick()
+        heights.append(g.get(hero, Transform).pos[1])
+    # v²/2g with the default jump speed 5 m/s: about 1.27 m
+    assert max(heights) == pytest.approx(5.0**2 / (2 * 9.81), abs=0.1)
+    assert heights[-1] < 0.05 and cc.grounded
