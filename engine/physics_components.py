@@ -239,7 +239,8 @@ class Joint:
 
     kind: ``fixed``, ``hinge`` (rotation about ``axis``), ``ball`` or ``prismatic`` (sliding along
     ``axis``). anchor / other_anchor: (3,) attachment points in each body's local frame.
-    limits: (min, max) radians for a hinge, metres for a prismatic joint; None = free.
+    limits: (min, max) radians for a hinge, metres for a prismatic joint, of *this* entity relative
+    to the other (a door's opening angle in its frame, counter-clockwise about ``axis``); None = free.
     motor: a hinge/prismatic motor driving towards ``motor_target`` (with ``motor_stiffness``)
     and/or at ``motor_speed`` (with ``motor_damping``), at most ``motor_max_force``.
     """

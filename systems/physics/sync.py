@@ -207,6 +207,8 @@ class Sync:
                     sim.world.impulse_joints.remove(h)
                 del self.joints[e]
             if other is None:
+                if old is not None:
+                    continue  # the other entity was despawned: the joint went with it
                 raise InputError(where, "Joint.other", f"the anchor uid of an existing entity, got {j.other!r}")
             r1, r2 = sim.records.get(e), sim.records.get(other)
             for name, r in (("Joint", r1), ("Joint.other", r2)):

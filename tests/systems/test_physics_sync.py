@@ -154,3 +154,20 @@ def test_replays_are_deterministic_with_physics():
         return np.array([g.get(e, Transform)._data for e in ents])
 
     assert np.array_equal(run(), run())
+
+
+def test_despawning_a_hinge_frame_frees_the_door():
+    g = make_game()
+    g.ground()
+    frame = g.spawn(Transform((0, 3, 0)), RigidBody("static"), uid="frame")
+    from engine.physics_components import Joint
+
+    door = g.spawn(Transform((0, 2, 0)), RigidBody("dynamic"), Collider("box", half_extents=(0.2, 0.2, 0.2)),
+                   Joint("ball", other="frame", anchor=(0, 1, 0)), uid="door")
+    for _ in range(30):
+        g.tick()
+    assert g.get(door, Transform).pos[1] == pytest.approx(2.0, abs=0.02)
+    g.despawn(frame)
+    for _ in range(60):
+        g.tick()
+    assert g.get(door, Transform).pos[1] == pytest.approx(0.2, abs=0.02)  # fell to the ground

@@ -1,6 +1,6 @@
 """physics: full engine tick vs the raw Rapier step, 2,000 dynamic bodies on 20,000 static colliders.
 
-Scene: a ground slab, a grid of 20,000 static posts (collider-only entities with proxies) and
+Scene: a ground slab, a grid of 20,000 static posts (anchored collider-only entities with proxies) and
 2,000 dynamic crates (entities with Anchor + Transform + Proxy + RigidBody + Collider) dropped
 from staggered heights so most are awake during the measured window. Each measured tick runs the
 game's scripts → physics → rules → layout stages (the layout stage diffs every transform and
@@ -47,7 +47,7 @@ def build_scene(n_dynamic: int, n_static: int, systems: list[str]) -> Any:
     g.ground(size=2 * half + 4)
     for i in range(n_static):
         x, z = (i % side) * spacing - half, (i // side) * spacing - half
-        g.world.spawn(Transform((x, 0.3, z)), Proxy("box", (0.3, 0.3, 0.3)), Collider())
+        g.spawn(Transform((x, 0.3, z)), Proxy("box", (0.3, 0.3, 0.3)), Collider(), uid=f"post-{i}")
     dside = math.ceil(math.sqrt(max(n_dynamic, 1)))
     dspacing = 2 * half / dside
     rng = np.random.default_rng(0)
