@@ -238,3 +238,28 @@ def test_village_opens_with_panels(tmp_path):
     view = img[100:650, LEFT_W + 10 : 1280 - RIGHT_W - 10]
     green = (view[..., 1] > view[..., 0] + 15) & (view[..., 1] > view[..., 2])
     assert green.mean() > 0.05  # the village's grass and trees are drawn
+
+
+def test_inspector_draws_every_component_and_refuses_bad_values(tmp_path):
+    app = _editor(tmp_path / "i.level.json")
+    for op in (
+        {"op": "spawn", "shape": "box", "pos": [0, 0.5, 0]},
+        {"op": "spawn", "shape": "cylinder", "material": "bark", "pos": [2, 0.8, 0]},
+        {"op": "set", "field": "RigidBody", "value": {"kind": "dynamic", "density": 500.0}},
+        {"op": "set", "field": "Collider", "value": {"shape": "proxy", "friction": 0.4}},
+        {"op": "set", "field": "Joint", "value": {"kind": "hinge", "other": "box_1", "limits": [0.0, 1.5]}},
+        {"op": "set", "field": "CharacterController", "value": {}},
+        {"op": "set", "field": "tags", "value": ["door", "wood"]},
+    ):
+        assert app.run_op(op), app.messages[-1]
+    for operation, space in (("translate", "world"), ("rotate", "local"), ("scale", "local")):
+        app.handle_app_op({"op": "gizmo", "operation": operation, "space": space})
+        app.step()
+        app.step()
+    assert not app.run_op({"op": "set", "field": "RigidBody.kind", "value": "floating"})
+    assert app.messages[-1][2] and "RigidBody.kind" in app.messages[-1][1]  # shown in red, not saved
+    assert app.doc.entity("cylinder_1")["components"]["RigidBody"]["kind"] == "dynamic"
+    for mode in ("splats", "both", "proxies"):
+        app.handle_app_op({"op": "view", "mode": mode})
+        app.step()
+    app.close()

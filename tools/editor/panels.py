@@ -233,6 +233,13 @@ def _component_generic(app: EditorApp, uid: str, name: str, comp: dict[str, Any]
             changed, nv = imgui.input_text(wid, val, imgui.InputTextFlags_.enter_returns_true)
             if changed:
                 app.execute(SetField(uid, path, nv))
+        elif isinstance(val, list) and val and all(isinstance(v, bool) for v in val):
+            imgui.text(key)
+            for i, b in enumerate(val):
+                imgui.same_line()
+                changed, nb = imgui.checkbox(f"{'xyzw'[i] if i < 4 else i}##{wid}{i}", b)
+                if changed:
+                    app.execute(SetField(uid, path, [nb if j == i else v for j, v in enumerate(val)]))
         elif isinstance(val, list) and len(val) in (2, 3, 4) and all(isinstance(v, int | float) and not isinstance(v, bool) for v in val):
             fn = {2: imgui.drag_float2, 3: imgui.drag_float3, 4: imgui.drag_float4}[len(val)]
             changed, nv = fn(wid, [float(v) for v in val], 0.01)
@@ -349,21 +356,25 @@ def _inspector(app: EditorApp, x: float, y: float, w: float, h: float) -> None:
     if imgui.begin_combo("##addcomp", "Add component…"):
         for cname, default in PHYSICS_DEFAULTS.items():
             if cname not in comps and imgui.selectable(cname, False)[0]:
-                app.execute(SetField(uid, ("components", cname), _component_defaults(cname, default)))
+                kw = {}
+                if cname == "Joint":  # a joint needs its other body: the other selected entity, else any
+                    others = [u for u in sel if u != uid] or [x["uid"] for x in doc.entities if x["uid"] != uid]
+                    kw = {"kind": "hinge", "other": others[0] if others else ""}
+                app.execute(SetField(uid, ("components", cname), _component_defaults(cname, {**default, **kw}, kw)))
         if "Proxy" not in comps and imgui.selectable("Proxy", False)[0]:
             app.execute(SetField(uid, ("components", "Proxy"), prefabs.proxy_entity(app.doc)["components"]["Proxy"]))
         imgui.end_combo()
     imgui.end()
 
 
-def _component_defaults(name: str, fallback: dict[str, Any]) -> dict[str, Any]:
-    """The engine's encoded defaults of a registered component, else ``fallback``."""
+def _component_defaults(name: str, fallback: dict[str, Any], kw: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The engine's encoded defaults of a registered component (with ``kw``), else ``fallback``."""
     try:
         from engine import physics_components, registry
 
         cls = getattr(physics_components, name, None)
         if cls is not None and registry.is_registered(cls):
-            enc = registry.encode_component(cls())
+            enc = registry.encode_component(cls(**(kw or {})))
             if isinstance(enc, dict):
                 return enc
     except Exception:  # noqa: BLE001 - the registry is someone else's and may change; fall back
