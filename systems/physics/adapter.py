@@ -6,7 +6,7 @@ and get entity ids back. ``systems.physics.sync`` connects it to the ECS.
 
 Layout of the per-entity state (one *slot* per entity with a body or a collider)::
 
-    entity_of[slot]  int     the ECS entity
+    slots[slot]      Record  the entity, its handles, resolved shape and live body view
     kind_of[slot]    int8    DYNAMIC, KINEMATIC, FIXED (a fixed body) or LOOSE (a collider on no body)
     row_of[slot]     int64   the entity's row in the world's transform table
     last[slot]       (10,)   pos, rot (w-first), scale last synchronised with the ECS
@@ -72,7 +72,6 @@ class Simulation:
         self.slot_of_index = np.full(64, -1, np.int64)  # rapier body handle index → slot
         self.structure_version = 0  # bumped whenever slots or rows change
         self.queries_dirty = True
-        self.removed_colliders: list[rp.ColliderHandle | None] = []
 
     # ------------------------------------------------------------------ structure
 
@@ -111,8 +110,8 @@ class Simulation:
     ) -> Record:
         """Create the body and/or collider of ``entity`` at ``pose10`` (10,) = pos, rot, scale.
 
-        A collider without a RigidBody (or with a static one and no joints) is LOOSE: attached to
-        no body, the cheapest kind of scenery.
+        A collider without a RigidBody is LOOSE: attached to no body, the cheapest kind of scenery
+        (a ``RigidBody("static")`` makes a fixed body, which joints can attach to).
         """
         if entity in self.records:
             self.remove(entity)
@@ -203,8 +202,8 @@ class Simulation:
             self.slot_of_index[rec.body.index] = -1
         elif rec.collider is not None:
             self.world.remove_collider(rec.collider)
-        # keep by_collider for one more step: Rapier reports the pair's end after removal
-        self.removed_colliders.append(rec.collider)
+        if rec.collider is not None:
+            self.by_collider.pop(rec.collider, None)
         # swap-remove the slot
         slot, end = rec.slot, len(self.slots) - 1
         if slot != end:
