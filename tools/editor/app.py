@@ -178,7 +178,7 @@ class EditorApp:
     # -- file actions (with the unsaved-changes prompt) --------------------------------------------
     def request(self, action: str) -> None:
         """Ask for ``quit``/``new``/``open:PATH``: prompts first when there are unsaved changes."""
-        if self.doc.dirty and (self.doc.entities or self.doc.path is not None):
+        if self.doc.dirty and (self.doc.entities or self.history.undo_stack):
             self.pending_prompt = action
         else:
             self.do(action)
