@@ -15,7 +15,7 @@ import numpy as np
 
 from engine.splats.vocab import MATERIALS, SHAPES
 from worldmodel.teacher import meshes as M
-from worldmodel.teacher.surface import grid_mesh, grid_triangles, patches, recompute_normals
+from worldmodel.teacher.surface import grid_mesh, grid_triangles, patches, recompute_normals, valid_span
 
 MAX_DETAIL = 12000  # cap on detail pieces per asset; larger surfaces get proportionally larger pieces
 
@@ -90,19 +90,23 @@ class Asset:
             for r in range(rows):
                 v0, v1 = r * cv, min((r + 1) * cv, patch.length_v)
                 shift = ((stagger * r + phase) % 1.0) * cu
-                starts = np.arange(-shift, patch.length_u, cu)
-                u0 = np.maximum(starts, 0.0)
-                u1 = np.minimum(starts + cu, patch.length_u)
-                keep = (u1 - u0) > 0.25 * cu
+                lo_u, hi_u = 0.0, patch.length_u
+                if patch.masked:  # clip the row to the part of it on the surface, at both its edges
+                    spans = [valid_span(patch, v / patch.length_v) for v in (v0, v1)]
+                    if any(sp is None for sp in spans):
+                        continue
+                    lo_u = max(sp[0] for sp in spans) * patch.length_u  # type: ignore[index]
+                    hi_u = min(sp[1] for sp in spans) * patch.length_u  # type: ignore[index]
+                starts = np.arange(lo_u - shift, hi_u, cu)
+                u0 = np.maximum(starts, lo_u)
+                u1 = np.minimum(starts + cu, hi_u)
+                keep = (u1 - u0) > 0.25 * min(cu, hi_u - lo_u)
                 u0, u1 = u0[keep], u1[keep]
                 if len(u0) == 0:
                     continue
                 s = (u0 + u1) / 2 / patch.length_u
                 t = np.full_like(s, (v0 + v1) / 2 / patch.length_v)
                 p, nr, du, ok = patch.layout(s, t)
-                for uu in (u0, u1):  # every corner on the patch (ramp sides, caps)
-                    for vv in (v0, v1):
-                        ok &= patch.layout(uu / patch.length_u, np.full_like(s, vv / patch.length_v))[3]
                 size = np.stack([u1 - u0 - gap, np.full_like(u0, v1 - v0 - gap)], -1)
                 cs.append(p[ok])
                 frs.append(M.frames(nr[ok], du[ok]))
@@ -167,12 +171,12 @@ def grass(a: Asset) -> None:
 
 
 def dirt(a: Asset) -> None:
-    a.base((0.28, 0.18, 0.10), spacing=0.05, displace=lambda p, n: 0.012 * a.noise(p, 9.0))
-    pos, fr, u, f = a.scatter(120.0)
+    a.base((0.28, 0.18, 0.10), spacing=0.04, displace=lambda p, n: a.margin * 0.7 * a.noise(p, 7.0), max_cells=64)
+    pos, fr, u, f = a.scatter(160.0)
     n = len(pos)
-    size = (0.008 + 0.018 * a.rng.random(n)) * f
+    size = (0.01 + 0.025 * a.rng.random(n)) * f
     sc = np.stack([size, size * (0.6 + 0.6 * a.rng.random(n)), np.minimum(size * 0.6, a.margin * 0.9)], -1)
-    alb = a.colours(n, [(0.22, 0.14, 0.08), (0.32, 0.21, 0.12), (0.26, 0.20, 0.14)])
+    alb = a.colours(n, [(0.16, 0.10, 0.06), (0.36, 0.24, 0.14), (0.30, 0.25, 0.19), (0.22, 0.13, 0.07)])
     a.add(M.instance(M.rocks(a.rng, n, 0.3, small=True), pos, fr, sc, alb, u, 0.0))
 
 

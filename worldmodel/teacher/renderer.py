@@ -27,7 +27,7 @@ SHADER = Path(__file__).with_name("teacher.glsl")
 # flammable detail, detail buried by snow.
 _LOOK: dict[str, dict[str, Any]] = {
     "grass": dict(mottle=(3.0, 0.15), flammable=1.0, bury=1.0),
-    "dirt": dict(mottle=(4.0, 0.25)),
+    "dirt": dict(mottle=(6.0, 0.35)),
     "sand": dict(mottle=(2.0, 0.12)),
     "stone": dict(mottle=(6.0, 0.25), cracks=0.3),
     "brick": dict(mottle=(8.0, 0.18)),

@@ -32,6 +32,7 @@ class Patch:
     length_u: float
     length_v: float
     radius: float = math.inf  # smallest radius of curvature (metres); flat patches: inf
+    masked: bool = False  # layout rejects some (s, t) (caps, ramp sides)
 
 
 def _norm(v: np.ndarray) -> np.ndarray:
@@ -154,7 +155,7 @@ def _ramp(h: np.ndarray) -> list[Patch]:
             du[..., 0] = 1.0
             return p, n, du, y <= x * hy / hx
 
-        patches.append(Patch(side_grid, side_layout, 2 * hx, 2 * hy))
+        patches.append(Patch(side_grid, side_layout, 2 * hx, 2 * hy, masked=True))
     return patches
 
 
@@ -172,7 +173,7 @@ def patches(shape: str, half_extents: tuple[float, float, float]) -> list[Patch]
         out = [Patch(side, side, math.pi * (hx + hz), 2 * hy, min(hx, hz))]
         for y, sign in ((hy, 1.0), (-hy, -1.0)):
             g, lay = _disc(hx, hz, y, sign)
-            out.append(Patch(g, lay, 2 * hx, 2 * hz))
+            out.append(Patch(g, lay, 2 * hx, 2 * hz, masked=True))
         return out
     if shape == "capsule":
         r = min(hx, hz)
@@ -231,3 +232,12 @@ def recompute_normals(p: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     n[flip] *= -1
     n[bad] = fallback[bad]
     return n
+
+
+def valid_span(patch: Patch, t: float, samples: int = 129) -> tuple[float, float] | None:
+    """The (s0, s1) range of a masked patch's row at ``t`` that lies on the surface (None: empty)."""
+    s = np.linspace(0.0, 1.0, samples)
+    ok = patch.layout(s, np.full_like(s, t))[3]
+    if not ok.any():
+        return None
+    return float(s[ok].min()), float(s[ok].max())

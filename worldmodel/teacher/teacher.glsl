@@ -130,7 +130,7 @@ void main() {
     if (burn > 0.0) {
         char_ = cover_at(threshold(q * 2.3 + 23.0), burn);
         alb = mix(alb, vec3(0.025, 0.022, 0.02), char_);
-        ember = char_ * (1.0 - char_) * 4.0 * smoothstep(0.55, 0.8, fbm(q * 9.0 + 41.0)) * burn;
+        ember = char_ * (1.0 - char_) * 4.0 * smoothstep(0.6, 0.85, fbm(q * 9.0 + 41.0)) * burn;
     }
 
     // Wetness: darker and more saturated.
@@ -154,7 +154,7 @@ void main() {
     vec3 vdir = normalize(u_eye - v_obj);
     float spec = pow(max(dot(reflect(-l, n), vdir), 0.0), 24.0);
     col += gloss * (0.35 * spec + 0.06 * u_water) * vec3(0.9, 0.95, 1.0);
-    col += ember * vec3(1.0, 0.32, 0.05) * 0.9;
+    col += ember * vec3(1.0, 0.32, 0.05) * 0.5;
     f_rgba = vec4(col, 1.0);
     f_depth = v_z;
 }
