@@ -86,7 +86,15 @@ def decode(data: bytes, header: PlyHeader, source: str) -> GaussianSet:
         raise InputError(source, "chunk", "12 or 18 float properties min_x .. max_scale_z [min_r .. max_b]")
     if any(t != "u4" for _, t in vertex_el.properties):
         raise InputError(source, "vertex", "uint properties " + " ".join(VERTEX_PROPS))
+    for el in header.elements:
+        if el.name in ("chunk", "vertex", "sh") and el.has_list:
+            raise InputError(source, el.name, "fixed-size properties (no list properties) in a compressed .ply")
     elements = read_elements(data, header, source)
+    for name in ("chunk", "vertex"):
+        if name not in elements:
+            raise InputError(source, name, f"an element '{name}' before any list-property element")
+    if header.element("sh") is not None and "sh" not in elements:
+        raise InputError(source, "sh", "an element 'sh' before any list-property element")
     chunks = _fields(elements["chunk"], CHUNK_PROPS[:n_chunk_props], source, "chunk")
     vertex = _fields(elements["vertex"], VERTEX_PROPS, source, "vertex")
     n = len(vertex)
@@ -104,7 +112,8 @@ def decode(data: bytes, header: PlyHeader, source: str) -> GaussianSet:
         return a, b
 
     lo, hi = bounds(["min_x", "min_y", "min_z"], ["max_x", "max_y", "max_z"])
-    means = _lerp(lo, hi, _unpack_111011(vertex["packed_position"])).astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        means = _lerp(lo, hi, _unpack_111011(vertex["packed_position"])).astype(np.float32)
     lo, hi = bounds(["min_scale_x", "min_scale_y", "min_scale_z"], ["max_scale_x", "max_scale_y", "max_scale_z"])
     log_s = _lerp(lo, hi, _unpack_111011(vertex["packed_scale"]))
     with np.errstate(over="ignore"):
@@ -119,10 +128,15 @@ def decode(data: bytes, header: PlyHeader, source: str) -> GaussianSet:
         lo, hi = bounds(["min_r", "min_g", "min_b"], ["max_r", "max_g", "max_b"])
         rgb = _lerp(lo, hi, rgb)
     alpha = (col & np.uint32(0xFF)).astype(np.uint8)
-    sh0 = ((rgb - 0.5) / SH_C0).astype(np.float32)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sh0 = ((rgb - 0.5) / SH_C0).astype(np.float32)
     sh = sh0[:, None, :]
     if "sh" in elements:
         sh = np.concatenate([sh, _decode_sh(elements["sh"], n, source)], axis=1)
+    for field, arr in (("chunk.min_x", means), ("chunk.min_r", sh0)):
+        bad = ~np.isfinite(arr)
+        if bad.any():
+            raise InputError(source, field, f"bounds within float32 range (splat {int(np.argwhere(bad)[0][0])} overflows)")
     quats = unpack_rotation(vertex["packed_rotation"])
     return GaussianSet(means, scales, quats, u8_opacity(alpha), sh)
 
