@@ -1,0 +1,138 @@
+"""The whole hybrid loop on the village: sim rate, frame rate, input-to-visible latency, delta bytes.
+
+    anchorworld bench loop --json [--seconds 20] [--size 640x360]
+
+One JSON object with:
+
+- ``sim_hz``: ticks per second of the village with every system on (physics, rules, layout
+  tracking, world-model stage), simulating only, after a warm-up;
+- ``fps``: frames per second of the real-time loop (fixed 60 Hz ticks with an accumulator, headless
+  EGL render of splats + pending proxies at ``--size`` each frame) while the player walks a circle
+  through the village and it rains; ``sim_hz_in_loop``: ticks per wall second in that loop (60 when
+  the simulation keeps up);
+- ``input_to_visible_ms_p50`` / ``_p95``: every second a script, as on an input, gives the anchor
+  nearest the player a new ``damage`` value; the latency runs from the start of that tick to the
+  end of the first frame (``ctx.finish()``) that draws its new Gaussians;
+- ``delta_bytes_per_tick``: SplatDelta bytes sent to the renderer per tick while walking (all ops:
+  transforms of moving things, proxies and the Gaussians generated as levels of detail change,
+  the rain restyles and the probes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+VILLAGE = Path(__file__).resolve().parents[2] / "games" / "village.py"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Options of ``anchorworld bench loop``."""
+    from engine.run_command import parse_size
+
+    p.add_argument("--seconds", type=float, default=20.0, help="length of the walking loop (default 20)")
+    p.add_argument("--size", type=parse_size, default=(640, 360), metavar="WxH", help="frame size (default 640x360)")
+    p.add_argument("--sim-ticks", type=int, default=600, help="ticks for the simulation-only rate (default 600)")
+
+
+def _walk_state(turn: float) -> Any:
+    from engine.input import ActionState
+
+    return ActionState(frozenset(), (("move_z", 1.0), ("look_x", turn)))
+
+
+def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
+    """Measure and yield one row."""
+    from engine.components import Transform
+    from engine.presenter import Presenter
+    from engine.render.context import headless_context
+    from engine.scripting import load_game
+
+    # 1. simulation only: every system on, nothing rendered
+    game = load_game(VILLAGE)
+    for _ in range(60):
+        game.tick()
+    t0 = time.perf_counter()
+    for _ in range(args.sim_ticks):
+        game.tick()
+    sim_hz = args.sim_ticks / (time.perf_counter() - t0)
+    game.system("worldmodel").close()
+
+    # 2. the real-time loop
+    game = load_game(VILLAGE)
+    stage = game.system("worldmodel")
+    player = game.find("player")
+    game.move(player, (0.0, 0.1, 4.0))
+    game.tick()
+    ctx = headless_context(330)
+    presenter = Presenter(game, ctx, args.size)
+    view = presenter.splat_view
+    presenter.render(1.0)  # warm-up: the village fully generated before we measure
+    ctx.finish()
+    view.wait = False
+    sent = stage.total_bytes
+    ticks = frames = 0
+    latencies: list[float] = []
+    probe: tuple[str, tuple, float] | None = None
+    next_probe = 1.0
+    rng = np.random.default_rng(0)
+    start = last = time.perf_counter()
+    while True:
+        now = time.perf_counter()
+        if now - start > args.seconds:
+            break
+        n = game.clock.advance(now - last)
+        last = now
+        for _ in range(n):
+            tick_start = time.perf_counter()
+            game.tick(_walk_state(2.5))
+            ticks += 1
+            if probe is None and tick_start - start > next_probe:
+                here = game.get(player, Transform).pos
+                best = min((uid for uid in stage.anchors if not uid.startswith("ground")),
+                           key=lambda u: float(np.linalg.norm(stage.anchors[u].centre - here)))
+                e = game.find(best)
+                if e is not None:
+                    game.restyle(e, damage=round(float(rng.uniform(0.05, 0.95)), 3))
+                    game.tick(_walk_state(2.5))  # the layout stage publishes the restyle this tick
+                    ticks += 1
+                    probe = (best, stage.anchors[best].key, tick_start)
+        presenter.render(game.clock.alpha)
+        ctx.finish()
+        frames += 1
+        if probe is not None:
+            uid, key, t_in = probe
+            a = stage.anchors.get(uid)
+            if a is None or a.key != key:
+                probe = None  # changed again by the game (rain): drop this sample
+            elif a.shown is not None and a.shown[0] == key:
+                latencies.append((time.perf_counter() - t_in) * 1000.0)
+                probe = None
+                next_probe = time.perf_counter() - start + 1.0
+    elapsed = time.perf_counter() - start
+    walked = ticks
+    delta_bytes = stage.total_bytes - sent
+    stats = view.splats.stats()
+    stage.close()
+    presenter.close()
+    ctx.release()
+    lat = np.array(latencies) if latencies else np.array([float("nan")])
+    yield {
+        "sim_hz": round(sim_hz, 1),
+        "fps": round(frames / elapsed, 1),
+        "sim_hz_in_loop": round(ticks / elapsed, 1),
+        "input_to_visible_ms_p50": round(float(np.percentile(lat, 50)), 1),
+        "input_to_visible_ms_p95": round(float(np.percentile(lat, 95)), 1),
+        "latency_samples": len(latencies),
+        "delta_bytes_per_tick": round(delta_bytes / max(walked, 1), 1),
+        "splats": stats["splats"],
+        "sort": stats["sort"],
+        "size": f"{args.size[0]}x{args.size[1]}",
+        "seconds": round(elapsed, 1),
+        "device": "cpu",
+    }
