@@ -155,6 +155,7 @@ def test_commands_file_through_the_cli(tmp_path):
         {"op": "redo"},
         {"op": "save"},
         {"op": "frame"},
+        {"op": "screenshot", "path": str(tmp_path / "mid.png")},
     ]
     cmds.write_text("# place, move, restyle, undo twice, redo once, save\n" + "\n".join(json.dumps(x) for x in lines))
     out = subprocess.run(
@@ -166,7 +167,7 @@ def test_commands_file_through_the_cli(tmp_path):
     (box,) = read_level(path)["entities"]
     assert box["components"]["Transform"]["pos"] == [2.0, 0.5, 0.0]
     assert box["components"]["Proxy"]["material"] == "stone"
-    assert shot.exists()
+    assert shot.exists() and (tmp_path / "mid.png").exists()
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"op": "spawn"}\n{"op": "set", "field": "Proxy.material", "value": "cheese"}\n')

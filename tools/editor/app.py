@@ -522,8 +522,8 @@ class EditorApp:
             pygame.event.post(ev)
         for event in pygame.event.get():
             self.handle_event(event)
-        self.step_commands()
         self._pending_shot = None
+        self.step_commands()
         self.render_frame()
         last = self.frames_limit is not None and self.frame + 1 >= self.frames_limit
         if last and self.screenshot_path is not None:

@@ -219,10 +219,17 @@ def _component_generic(app: EditorApp, uid: str, name: str, comp: dict[str, Any]
             changed, nv = imgui.checkbox(wid, val)
             if changed:
                 app.execute(SetField(uid, path, nv))
-        elif isinstance(val, int):
+        elif isinstance(val, int) and -(2**31) <= val < 2**31:
             changed, nv = imgui.input_int(wid, val)
             if changed:
                 app.execute(SetField(uid, path, nv))
+        elif isinstance(val, int):  # 32-bit masks and other wide integers: typed as text
+            changed, txt = imgui.input_text(wid, hex(val) if val >= 0 else str(val), imgui.InputTextFlags_.enter_returns_true)
+            if changed:
+                try:
+                    app.execute(SetField(uid, path, int(txt, 0)))
+                except ValueError:
+                    app.notify(f"refused: {key}: an integer, got {txt!r}", error=True)
         elif isinstance(val, float):
             changed, nv = imgui.drag_float(wid, val, 0.01)
             if changed:
@@ -298,7 +305,7 @@ def _proxy(app: EditorApp, uid: str, p: dict[str, Any]) -> None:
                 app.execute(SetField(uid, (*base, "material"), m, label="set material"))
             _rect(app, f"material:{m}")
         imgui.end_combo()
-    changed, seed = imgui.input_int(f"style seed##{uid}", int(p.get("style_seed", 0)))
+    changed, seed = imgui.input_int(f"style seed##{uid}", min(int(p.get("style_seed", 0)), 2**31 - 1))
     if changed:
         app.execute(SetField(uid, (*base, "style_seed"), int(seed), label="set style seed"))
     state = p.get("state", {})
@@ -388,7 +395,7 @@ def _level_fields(app: EditorApp) -> None:
     changed, name = imgui.input_text("level name", str(d.get("name", "")), imgui.InputTextFlags_.enter_returns_true)
     if changed:
         app.execute(SetField(None, ("name",), name, label="rename level"))
-    changed, seed = imgui.input_int("world seed", int(d.get("seed", 0)))
+    changed, seed = imgui.input_int("world seed", min(int(d.get("seed", 0)), 2**31 - 1))
     if changed:
         app.execute(SetField(None, ("seed",), int(seed), label="set seed"))
     changed, script = imgui.input_text("game script", str(d.get("script") or ""), imgui.InputTextFlags_.enter_returns_true)
