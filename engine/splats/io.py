@@ -98,6 +98,19 @@ def load(path: str | os.PathLike[str]) -> GaussianSet:
     return load_with_info(path)[0]
 
 
+def rotate_x180(gs: GaussianSet) -> GaussianSet:
+    """Rotate a set by π about x: y and z negated for means, quaternions and SH (its own inverse).
+
+    This maps the INRIA/PLY capture frame (RDF: x right, y down, z forward), in which every loader
+    returns scenes, to RUB (x right, y up, z back: Y-up, as OpenGL/three.js and our world expect)
+    and back. SPZ files are stored in RUB; :func:`load` applies this map to them.
+    """
+    k = gs.sh.shape[1]
+    sh = gs.sh.copy()
+    sh[:, 1:] *= spz.FLIP_SH[: k - 1, None]
+    return GaussianSet(gs.means * spz.FLIP_P, gs.scales.copy(), gs.quats * spz.FLIP_Q, gs.opacities.copy(), sh)
+
+
 def _check(gs: GaussianSet, source: str) -> None:
     for name, arr in zip(("means", "scales", "quats", "opacities", "sh"), gs.arrays(), strict=True):
         bad = ~np.isfinite(arr)
