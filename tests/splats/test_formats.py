@@ -243,3 +243,18 @@ def test_rotate_x180_is_an_involution_and_preserves_view_dependent_colour() -> N
     flip = np.array([1.0, -1.0, -1.0])
     np.testing.assert_allclose(sh_colour(once.sh, d * flip), sh_colour(gs.sh, d), atol=1e-5)
     np.testing.assert_allclose(quat_matrix(once.quats), flip[:, None] * quat_matrix(gs.quats) * flip, atol=1e-6)
+
+
+def test_spz_degree_4_is_read_truncated_to_degree_3() -> None:
+    import zstandard
+
+    gs = random_set(50, 3, seed=12)
+    arrays = spz_arrays(gs, 4)
+    sh = np.frombuffer(arrays[5], np.uint8).reshape(50, 15, 3)
+    extra = np.random.default_rng(0).integers(0, 256, (50, 9, 3), dtype=np.uint8)
+    arrays[5] = np.concatenate([sh, extra], axis=1).tobytes()
+    frames = [zstandard.ZstdCompressor().compress(a) for a in arrays]
+    head = struct.pack("<IIIBBBBI12x", 0x5053474E, 4, 50, 4, 12, 0, 6, 32)
+    toc = b"".join(struct.pack("<QQ", len(f), len(a)) for f, a in zip(frames, arrays, strict=True))
+    got = decode(head + toc + b"".join(frames), "d4.spz", ".spz")[0]
+    assert got.equals(decode(encode_spz(gs, 4), "d3.spz", ".spz")[0])
