@@ -40,6 +40,46 @@ def open_window(size: tuple[int, int], title: str = "Anchorworld") -> tuple[Any,
     return pygame, ctx
 
 
+_BLIT_VS = """#version 330 core
+out vec2 v_uv;
+void main() {
+    vec2 p = vec2(float((gl_VertexID & 1) << 2) - 1.0, float((gl_VertexID & 2) << 1) - 1.0);
+    v_uv = p * 0.5 + 0.5;
+    gl_Position = vec4(p, 0.0, 1.0);
+}
+"""
+_BLIT_FS = """#version 330 core
+uniform sampler2D u_tex;
+in vec2 v_uv;
+out vec4 f_col;
+void main() { f_col = vec4(texture(u_tex, v_uv).rgb, 1.0); }
+"""
+
+
+class ScreenBlit:
+    """Draws a colour texture over the whole window (one oversized triangle).
+
+    Used instead of glBlitFramebuffer, which drivers refuse when the window's default framebuffer
+    format differs from the offscreen target's.
+    """
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.prog = ctx.program(vertex_shader=_BLIT_VS, fragment_shader=_BLIT_FS)
+        self.vao = ctx.vertex_array(self.prog, [])
+
+    def draw(self, texture: Any) -> None:
+        import moderngl
+
+        ctx = self.ctx
+        ctx.screen.use()
+        ctx.viewport = (0, 0, *ctx.screen.size)
+        ctx.disable(moderngl.DEPTH_TEST | moderngl.BLEND)
+        texture.use(0)
+        self.prog["u_tex"].value = 0
+        self.vao.render(moderngl.TRIANGLES, vertices=3)
+
+
 def _key_name(pygame: Any, key: int) -> str:
     return "key:" + pygame.key.name(key)
 
@@ -93,6 +133,7 @@ def run_window(game: Any, size: tuple[int, int] = (1280, 720), max_ticks: int | 
 
     pygame, ctx = open_window(size, f"Anchorworld — {game.name}")
     presenter = Presenter(game, ctx, size)
+    blit = ScreenBlit(ctx)
     devices = _Devices(pygame)
     script = game.script_path
     mtime = script.stat().st_mtime if script and script.exists() else None
@@ -160,7 +201,7 @@ def run_window(game: Any, size: tuple[int, int] = (1280, 720), max_ticks: int | 
                 game.tick(state)
                 ticks += 1
             presenter.render(game.clock.alpha)
-            ctx.copy_framebuffer(ctx.screen, presenter.frame.fbo)
+            blit.draw(presenter.frame.colour)
             pygame.display.flip()
             frames += 1
             if frames % 30 == 0:

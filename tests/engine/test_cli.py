@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +91,10 @@ def test_no_display_falls_back_to_headless_and_names_a_screenshot(tmp_path: Path
     assert p.returncode == 0, p.stderr
     first = p.stdout.splitlines()[0]
     assert "no display" in first and "hello-screenshot.png" in first
-    assert (tmp_path / "hello-screenshot.png").stat().st_size > 1000
+    from PIL import Image
+
+    img = np.asarray(Image.open(tmp_path / "hello-screenshot.png").convert("RGB")).astype(float)
+    assert img.shape == (360, 640, 3) and img.std(axis=(0, 1)).max() > 10  # a picture, not a blank frame
 
 
 def test_level_file_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
