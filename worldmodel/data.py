@@ -66,6 +66,9 @@ def _atomic_write(path: Path, write: Any) -> None:
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; datasets are ordinary files
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -121,8 +124,9 @@ def write_dataset(out: str | Path, count: int, views: int = 8, size: int = 128, 
                   supersample: int = 2, progress: bool = True, teacher: Any = None) -> dict[str, Any]:
     """Render ``count`` specs × ``views`` views into ``out``; returns the manifest.
 
-    Resumes an interrupted run with the same config; a directory holding a different dataset or
-    other files raises ``InputError``.
+    Resumes an interrupted run with the same config (``count`` may differ: finished shards are
+    kept, missing ones rendered); a directory holding a different dataset or stray shards raises
+    ``InputError``.
     """
     out = Path(out)
     config = {
@@ -138,9 +142,12 @@ def write_dataset(out: str | Path, count: int, views: int = 8, size: int = 128, 
     done: dict[str, dict[str, Any]] = {}
     if manifest_path.exists():
         old = _read_manifest(out)
-        if old["config"] != config:
+        # --count may grow or shrink (shards are a pure function of their index); the rest must match.
+        differ = sorted(k for k in config if k != "count" and old["config"].get(k) != config[k])
+        if differ:
+            was = ", ".join(f"{k}={old['config'].get(k)!r}" for k in differ)
             raise InputError(str(manifest_path), "config",
-                             f"the same arguments as the existing dataset ({old['config']}); use a new --out")
+                             f"the same arguments as the existing dataset ({was}); use a new --out")
         for sh in old["shards"]:
             if (out / sh["file"]).exists():
                 done[sh["file"]] = sh

@@ -53,7 +53,16 @@ def test_rerun_resumes_without_rewriting(dataset: Path, teacher: Teacher) -> Non
                   teacher=teacher)
     after = {p.name: p.stat().st_mtime_ns for p in dataset.glob("shard-*.npz")}
     assert before == after
-    with pytest.raises(InputError, match="config"):
+    grown = tmp_copy = dataset.parent / "grown"
+    grown.mkdir()
+    for p in dataset.iterdir():
+        (tmp_copy / p.name).write_bytes(p.read_bytes())
+    m = write_dataset(grown, 7, views=2, size=24, seed=3, split="heldout", shard_size=2, progress=False,
+                      teacher=teacher)
+    assert m["count"] == 7 and len(Dataset(grown)) == 7
+    assert (grown / "shard-00000.npz").read_bytes() == (dataset / "shard-00000.npz").read_bytes()
+    assert Dataset(grown)[4].spec == Dataset(dataset)[4].spec  # the partial shard was re-rendered in full
+    with pytest.raises(InputError, match="views"):
         write_dataset(dataset, 5, views=3, size=24, seed=3, split="heldout", shard_size=2, progress=False,
                       teacher=teacher)
 

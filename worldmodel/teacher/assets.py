@@ -39,9 +39,13 @@ class Asset:
              displace: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None, max_cells: int = 48) -> None:
         """Mesh every patch; ``displace(pos, normal) -> (...,)`` offsets along the normal (metres)."""
         for patch in self.patches:
-            p, n, _ = grid_mesh(patch, spacing, max_cells)
+            p, n, uv = grid_mesh(patch, spacing, max_cells)
             if displace is not None:
-                p = p + displace(p, n)[..., None] * n
+                # Fade to zero at patch borders so neighbouring faces still meet (no open seams).
+                edge = np.minimum.reduce([uv[..., 0], patch.length_u - uv[..., 0], uv[..., 1],
+                                          patch.length_v - uv[..., 1]])
+                fade = np.clip(edge / 0.03, 0.0, 1.0)
+                p = p + (displace(p, n) * fade)[..., None] * n
                 n = recompute_normals(p, n)
             tri_p, tri_n = grid_triangles(p), grid_triangles(n)
             alb = np.broadcast_to(np.asarray(colour, np.float64), tri_p.shape)
