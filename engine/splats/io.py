@@ -8,7 +8,8 @@ Formats (chosen by extension, confirmed by the file's magic bytes; unknown exten
 - ``.spz``  Niantic SPZ v1-v3 (gzip) and v4 (zstd streams) (:mod:`engine.splats.spz`)
 
 Every loader returns activated values in the INRIA/PLY frame (SPZ's RUB axes are converted), so
-the same scene gives the same splats whatever format it came in. Any problem with the file raises
+the same scene gives the same splats whatever format it came in; :func:`rotate_x180` turns that
+frame (y down for captured scenes) into our Y-up one. Any problem with the file raises
 :class:`engine.errors.InputError` naming the file, the property and what was expected.
 """
 

@@ -18,6 +18,7 @@ rotations (v1-v2: x,y,z u8 as ``(q+1)·127.5`` with w ≥ 0 rebuilt; v3+: "small
 SPZ stores RUB axes (x right, y up, z back); we convert to the INRIA/PLY frame RDF (y and z
 negated, a rotation by π about x): positions ×(1,−1,−1), quaternion x,y,z ×(1,−1,−1), and each SH
 coefficient × the sign of its basis function under that flip (odd in y xor z).
+SH of degree 4 (SPZ allows it) is truncated to degree 3, the most a :class:`GaussianSet` holds.
 """
 
 from __future__ import annotations
