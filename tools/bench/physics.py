@@ -7,7 +7,9 @@ game's scripts → physics → rules → layout stages (the layout stage diffs e
 builds the LayoutDelta); ``rapier_ms`` is the wall time of ``PhysicsWorld.step()`` alone inside the
 same tick. Prints the medians and their ratio (target ≤ 1.5), the physics stage alone
 (``physics_stage_ms``: reconcile + push + characters + step + pull + events) and its ratio to the
-step, the tick's process CPU time, and the awake-body count.
+step, the tick's and the step's process CPU time and their ratio (``ratio_cpu``: steadier than wall
+time on a shared machine, but it counts Rapier's idle-spinning worker threads), and the awake-body
+count.
 
     anchorworld bench physics --json [--dynamic 2000] [--static 20000] [--ticks 240] [--warmup 20]
 """
@@ -81,7 +83,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     build_s = time.perf_counter() - t0
     for _ in range(args.warmup):
         g.tick()
-    ticks, steps, awake, moved, phys_s, cpu = [], [], [], [], [], []
+    ticks, steps, awake, moved, phys_s, cpu, step_cpu = [], [], [], [], [], [], []
     stage = phys.tick
 
     def timed_stage(game: Any, dt: float) -> None:
@@ -97,6 +99,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         ticks.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
         steps.append(phys.last_step_s)
+        step_cpu.append(phys.last_step_cpu_s)
         awake.append(len(phys.sync.awake_last))
         moved.append(len(delta.moved))
     phys.tick = stage
@@ -116,6 +119,8 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "physics_stage_ms": round(physics_ms, 3),
         "physics_stage_ratio": round(physics_ms / rapier_ms, 3) if rapier_ms > 0 else None,
         "tick_cpu_ms": round(float(np.median(cpu) * 1e3), 3),
+        "rapier_cpu_ms": round(float(np.median(step_cpu) * 1e3), 3),
+        "ratio_cpu": round(float(np.median(cpu) / np.median(step_cpu)), 3) if np.median(step_cpu) > 0 else None,
         "tick_p90_ms": round(float(np.percentile(ticks, 90) * 1e3), 3),
         "awake_median": int(np.median(awake)),
         "moved_median": int(np.median(moved)),
