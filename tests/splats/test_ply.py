@@ -204,3 +204,23 @@ def test_save_is_atomic_and_rejects_invalid_sets(tmp_path: Path) -> None:
         save_ply(tmp_path / "no" / "such" / "dir.ply", good)
     info = load_with_info(path)[1]
     assert info.format == "inria-ply"
+
+
+@needs_data
+def test_editing_a_loaded_set_rewrites_only_the_edited_values(tmp_path: Path) -> None:
+    src = DATA / "loadersgl_train-1000.ply"
+    gs = load(src)
+    gs.scales[10, 2] *= 2.0
+    gs.opacities[20] = 0.5
+    gs.quats[30] = [1, 0, 0, 0]
+    save_ply(tmp_path / "e.ply", gs)
+    names = ply.inria_properties(3)
+    a = np.frombuffer(src.read_bytes().split(b"end_header\n")[1], "<f4").reshape(1000, -1)
+    b = np.frombuffer((tmp_path / "e.ply").read_bytes().split(b"end_header\n")[1], "<f4").reshape(1000, -1)
+    diff = {(int(i), names[j]) for i, j in np.argwhere(a.view(np.int32) != b.view(np.int32))}
+    assert {(10, "scale_2"), (20, "opacity"), (30, "rot_0")} <= diff
+    assert {i for i, _ in diff} == {10, 20, 30}
+    back = load(tmp_path / "e.ply")
+    for name in ("means", "quats", "opacities", "sh"):
+        assert getattr(back, name).tobytes() == getattr(gs, name).tobytes(), name
+    np.testing.assert_allclose(back.scales, gs.scales, rtol=1e-6)
