@@ -53,6 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frames", type=int, default=20, help="timed frames (default 20)")
     p.add_argument("--sort", choices=("auto", "gpu", "cpu"), default="auto", help="depth sort (default auto)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--target-dtype", choices=("f2", "f4"), default="f2", help="colour target: RGBA16F (f2) or RGBA32F")
 
 
 def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     splat_pass.set("bench", scene)
     ctx.finish()
     upload_s = time.perf_counter() - t0
-    color = ctx.texture((w, h), 4, dtype="f2")
+    color = ctx.texture((w, h), 4, dtype=args.target_dtype)
     depth = ctx.depth_renderbuffer((w, h))
     fbo = ctx.framebuffer([color], depth)
     sort_s = draw_s = 0.0
