@@ -317,8 +317,8 @@ def decode_inria(vertex: np.ndarray, source: str) -> PlyGaussianSet:
     normals = None
     if all(f"n{a}" in names for a in "xyz"):
         normals = np.stack([vertex[f"n{a}"].astype(np.float32) for a in "xyz"], axis=1)
-    double = vertex.dtype["scale_0"] == np.float64 and vertex.dtype["opacity"] == np.float64
-    raw = PlyRaw(log_s, logit, raw_q, normals, "f8" if double else "f4")
+    kinds = {vertex.dtype[p].str[1:] for p in ("scale_0", "scale_1", "scale_2", "opacity")}
+    raw = PlyRaw(log_s, logit, raw_q, normals, kinds.pop() if len(kinds) == 1 else "mixed")
     return PlyGaussianSet(means, scales, quats, sigmoid_opacity(logit), sh, raw=raw)
 
 
