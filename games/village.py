@@ -19,9 +19,9 @@ import numpy as np
 from engine import Game
 from engine.components import Player, Proxy, Tags, Transform
 
-RAIN_EVERY = 3.0  # seconds between two rain steps
+RAIN_EVERY = 5.0  # seconds between two rain steps
 RAIN_STEP = 0.1  # wetness added per step
-MAX_WETNESS = 0.7
+MAX_WETNESS = 0.6
 REACH = 1.4  # metres: picking up items and the torch
 DOOR_REACH = 3.0
 BURN_RADIUS = 1.6  # metres from the torch to a fence

@@ -345,6 +345,9 @@ class WorldModelStage:
 
     def _ensure_worker(self) -> None:
         if self._worker is None:  # the worker loads the model itself: the first frame never waits for torch
+            import atexit
+
+            atexit.register(self.close)  # never let the interpreter exit while torch runs on the worker
             self._stop = False
             self._worker = threading.Thread(target=self._work, name="worldmodel-stage", daemon=True)
             self._worker.start()
