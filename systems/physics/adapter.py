@@ -309,8 +309,10 @@ class Simulation:
         vy -= cc.gravity * dt
         want = (float(cc.walk[0]) * dt, vy * dt, float(cc.walk[2]) * dt)
         iso = _compose(iso_from_pose(pose7), rec.spec)
-        shape = self.world.colliders[rec.collider].shape
-        qf = rp.QueryFilter(exclude_rigid_body=rec.body).exclude_sensors()
+        own = self.world.colliders[rec.collider]
+        shape = own.shape
+        # the character collides with what its own collision groups / mask allow
+        qf = rp.QueryFilter(groups=own.collision_groups, exclude_rigid_body=rec.body).exclude_sensors()
         hits: list[rp.CharacterCollision] = []
         mv = kcc.move_shape(
             dt,

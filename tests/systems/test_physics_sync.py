@@ -171,3 +171,22 @@ def test_despawning_a_hinge_frame_frees_the_door():
     for _ in range(60):
         g.tick()
     assert g.get(door, Transform).pos[1] == pytest.approx(0.2, abs=0.02)  # fell to the ground
+
+
+def test_character_walks_through_colliders_its_mask_excludes():
+    from engine.physics_components import CharacterController
+
+    def run(mask: int) -> float:
+        g = make_game()
+        g.ground()
+        g.spawn(Transform((2, 1, 0)), Collider("box", half_extents=(0.2, 1, 2), groups=0b100), uid="ghost-wall")
+        hero = g.spawn(Transform((0, 0.02, 0)), RigidBody("kinematic"),
+                       Collider("capsule", radius=0.3, half_height=0.35, offset=(0, 0.67, 0), mask=mask),
+                       CharacterController(), uid="hero")
+        g.get(hero, CharacterController).walk = np.array([2.0, 0.0, 0.0])
+        for _ in range(120):
+            g.tick()
+        return float(g.get(hero, Transform).pos[0])
+
+    assert run(0xFFFFFFFF) < 1.6  # blocked by the wall at x = 1.8
+    assert run(0xFFFFFFFF & ~0b100) > 3.0  # its mask ignores group 2: walks through
