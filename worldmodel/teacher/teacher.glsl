@@ -117,7 +117,7 @@ void main() {
         alb *= 1.0 - 0.75 * crack * min(1.0, u_cracks + 3.0 * damage);
     }
     if (damage > 0.0) {
-        float patches = cover_at(threshold(q * 1.7 + 11.0), damage * 0.85);
+        float patches = cover_at(threshold(q * 1.7 + 11.0), damage * 0.6);
         if (u_reveal > 0.0 && base) {
             alb = mix(alb, vec3(0.40, 0.15, 0.09) * (0.7 + 0.6 * vnoise(q * 40.0)), patches);
         } else {
