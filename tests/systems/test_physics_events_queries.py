@@ -154,7 +154,11 @@ def test_save_file_mid_fall_load_and_continue_identically(tmp_path):
     def scene() -> tuple[Game, list[int]]:
         g = make_game()
         g.ground()
-        return g, [g.box(pos=(0.3 * i, 2 + 1.2 * i, 0.1 * i), physics="dynamic", yaw=17.0 * i) for i in range(6)]
+        boxes = [g.box(pos=(0.3 * i, 2 + 1.2 * i, 0.1 * i), physics="dynamic", yaw=17.0 * i) for i in range(6)]
+        hero = g.spawn(Transform((-3, 1.0, 0)), RigidBody("kinematic"),  # a character falling, then walking
+                       Collider("capsule", radius=0.3, half_height=0.35, offset=(0, 0.67, 0)),
+                       CharacterController(walk=np.array([1.5, 0.0, 0.2])), uid="hero")
+        return g, [*boxes, hero]
 
     a, ents = scene()
     for _ in range(40):
