@@ -16,8 +16,8 @@ splats, pending generations, last delta size) in a window. The game's own text
 (``game.vars["hud"]``, a list of lines) is drawn in every mode. Headless frames show no
 statistics, only the game's text, so they depend on nothing but the world and the camera.
 
-Known limitation: splats follow tick transforms (no interpolation between ticks, unlike the
-presenter's proxies).
+In a window, things that move are drawn at the presenter's interpolated transforms (between the
+last two ticks); headless frames use tick transforms only.
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ class SplatView:
         self.fps = 0.0
         self._last = time.perf_counter()
         self._seen_tick = -1
+        self._overridden: set[str] = set()
         self.game.input.bind("toggle_view", "key:v")
         self.game.input.bind("toggle_stats", "key:f3")
         # Catch up: what the stage has already sent, then the world as it is now (a loaded game
@@ -157,6 +158,8 @@ class SplatView:
             if self.game.input.pressed("toggle_stats"):
                 self.show_stats = not self.show_stats
         self.update(camera.eye)
+        if not self.wait:
+            self._interpolate()
         ctx = self.ctx
         if self.mode == "splats":
             frame.fbo.use()
@@ -177,6 +180,27 @@ class SplatView:
         if self.show_stats:
             lines = [self.stats_line()] + lines
         self.overlay.draw(frame, lines)
+
+    def _interpolate(self) -> None:
+        """Give things that moved in the last tick the presenter's interpolated matrices (smooth motion
+        at any frame rate); things that stopped go back to their tick matrix. Headless frames (``wait``)
+        skip this, so they depend on tick transforms only."""
+        moving = {u for u in self.presenter.moving if u in self.receiver.anchors}
+        interp = self.presenter.frame.proxies.matrix
+        for uid in self._overridden - moving:
+            m = self.receiver.anchors[uid].matrix if uid in self.receiver.anchors else None
+            if m is not None:
+                self._xform(uid, m)
+        for uid in moving:
+            if uid in interp:
+                self._xform(uid, interp[uid])
+        self._overridden = moving
+
+    def _xform(self, uid: str, m: np.ndarray) -> None:
+        self.all_proxies.xform(uid, m)
+        self.pending_proxies.xform(uid, m)
+        if uid in self.has_splats:
+            self.splats.xform(uid, np.asarray(m, np.float32))
 
     def stats_line(self) -> str:
         """FPS, view mode, splat count, pending generations and the last delta's size."""

@@ -75,3 +75,23 @@ def test_v_key_action_toggles_the_view_and_game_text_is_drawn(scene) -> None:
     game.tick(ActionState(frozenset({"toggle_view"})))
     frame(p)
     assert view.mode == "proxies"
+
+
+def test_moving_things_are_interpolated_in_a_window_and_not_headless(scene) -> None:
+    game, p, ctx = scene
+    view = p.splat_view
+    frame(p)  # flushed: the crate has its Gaussians
+    crate = game.find("crate")
+    game.move(crate, (0, 0.6, 4))
+    game.tick()
+    view.wait = False
+    p.render(0.5)
+    np.testing.assert_allclose(view.all_proxies.matrix["crate"][:3, 3], (0, 0.6, 3.5))
+    game.tick()  # it stopped: back to the tick transform
+    p.render(0.5)
+    np.testing.assert_allclose(view.all_proxies.matrix["crate"][:3, 3], (0, 0.6, 4))
+    view.wait = True
+    game.move(crate, (0, 0.6, 5))
+    game.tick()
+    p.render(0.5)
+    np.testing.assert_allclose(view.all_proxies.matrix["crate"][:3, 3], (0, 0.6, 5))
