@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from engine.components import Anchor, Name, Proxy, Transform
+from engine.components import Name, Proxy, Transform
 from engine.errors import InputError
 from engine.physics_components import CharacterController, Collider, Joint, RigidBody
-from systems.physics.adapter import DYNAMIC, KINEMATIC, Simulation
+from systems.physics.adapter import DYNAMIC, Simulation
 from systems.physics.shapes import shape_spec
 
 if TYPE_CHECKING:
@@ -348,4 +348,4 @@ def _cc_key(cc: CharacterController) -> tuple[float, ...]:
     return (cc.max_slope_deg, cc.min_slide_deg, cc.autostep_height, cc.autostep_min_width, cc.snap_to_ground, cc.offset)
 
 
-__all__ = ["Sync", "describe", "check_pose", "KINEMATIC", "Anchor"]
+__all__ = ["Sync", "describe", "check_pose"]
