@@ -1,7 +1,7 @@
 // Splat pass: one instanced triangle strip (4 vertices) per splat, instances in back-to-front
 // order through the per-instance attribute a_index (the sorted splat slot). Vertex and fragment
 // stages share this file, split by VERTEX_SHADER / FRAGMENT_SHADER; the loader prepends
-// "#version 330 core" and GL_ARB_shading_language_packing (unpackHalf2x16).
+// "#version 330 core", GL_ARB_shading_language_packing (unpackHalf2x16) and splat_common.glsl.
 //
 // Data (layouts documented in engine/render/splat_packing.py, which packs them):
 //   u_splats  RGBA32UI, 4096 texels wide, 2 texels (32 bytes) per splat, anchor-local:
@@ -17,14 +17,6 @@
 
 #if defined VERTEX_SHADER
 
-uniform usampler2D u_splats;
-uniform usampler2D u_anchors;
-uniform usampler2D u_sh;
-uniform mat4 u_view;        // world → camera (OpenCV: x right, y down, z forward); GLSL column-major
-uniform vec4 u_intr;        // fx, fy, cx, cy (pixels)
-uniform vec2 u_size;        // width, height (pixels)
-uniform vec3 u_cam_pos;     // camera centre, world
-uniform vec2 u_near_far;    // culling range of view-space z
 uniform vec2 u_depth_ab;    // NDC depth of view z: (a, b) with ndc = a + b / z (matches the GL projection)
 
 in uint a_index;            // per instance: splat slot
@@ -32,68 +24,6 @@ in uint a_index;            // per instance: splat slot
 out vec2 v_offset;          // pixel position − projected mean (pixels)
 flat out vec3 v_conic;      // inverse 2D covariance (a, b, c)
 flat out vec4 v_color;      // rgb (clamped ≥ 0), opacity
-
-const float C0 = 0.28209479177387814;
-const float C1 = 0.4886025119029199;
-
-uvec4 fetch(usampler2D tex, uint texel) {
-    return texelFetch(tex, ivec2(int(texel & 4095u), int(texel >> 12)), 0);
-}
-
-vec2 halves(uint bits) { return unpackHalf2x16(bits); }
-
-vec4 unpack_quat(uint code) {
-    uint big = code >> 30;
-    vec3 o = vec3(float((code >> 20) & 1023u), float((code >> 10) & 1023u), float(code & 1023u));
-    o = (o / 1023.0 * 2.0 - 1.0) * 0.7071067811865476;
-    float l = sqrt(max(0.0, 1.0 - dot(o, o)));
-    vec4 q;
-    if (big == 0u) q = vec4(l, o);
-    else if (big == 1u) q = vec4(o.x, l, o.y, o.z);
-    else if (big == 2u) q = vec4(o.x, o.y, l, o.z);
-    else q = vec4(o, l);
-    return normalize(q);  // (w, x, y, z)
-}
-
-mat3 quat_to_mat(vec4 q) {
-    float w = q.x, x = q.y, y = q.z, z = q.w;
-    // columns
-    return mat3(
-        1.0 - 2.0 * (y * y + z * z), 2.0 * (x * y + w * z), 2.0 * (x * z - w * y),
-        2.0 * (x * y - w * z), 1.0 - 2.0 * (x * x + z * z), 2.0 * (y * z + w * x),
-        2.0 * (x * z + w * y), 2.0 * (y * z - w * x), 1.0 - 2.0 * (x * x + y * y));
-}
-
-vec3 sh_rest(uint base, uint degree, vec3 d) {
-    // coefficients k = 1..K-1, rgb each, as consecutive halves starting at texel `base`
-    float h[48];
-    uint texels = degree == 1u ? 2u : (degree == 2u ? 3u : 6u);
-    for (uint i = 0u; i < 6u; i++) {
-        if (i >= texels) break;
-        uvec4 t = fetch(u_sh, base + i);
-        vec2 a = halves(t.x), b = halves(t.y), c = halves(t.z), e = halves(t.w);
-        h[i * 8u + 0u] = a.x; h[i * 8u + 1u] = a.y; h[i * 8u + 2u] = b.x; h[i * 8u + 3u] = b.y;
-        h[i * 8u + 4u] = c.x; h[i * 8u + 5u] = c.y; h[i * 8u + 6u] = e.x; h[i * 8u + 7u] = e.y;
-    }
-    #define SH(k) vec3(h[((k) - 1) * 3], h[((k) - 1) * 3 + 1], h[((k) - 1) * 3 + 2])
-    float x = d.x, y = d.y, z = d.z;
-    vec3 c = -C1 * y * SH(1) + C1 * z * SH(2) - C1 * x * SH(3);
-    if (degree >= 2u) {
-        float xx = x * x, yy = y * y, zz = z * z;
-        c += 1.0925484305920792 * x * y * SH(4) - 1.0925484305920792 * y * z * SH(5)
-            + 0.31539156525252005 * (2.0 * zz - xx - yy) * SH(6) - 1.0925484305920792 * x * z * SH(7)
-            + 0.5462742152960396 * (xx - yy) * SH(8);
-        if (degree >= 3u) {
-            c += -0.5900435899266435 * y * (3.0 * xx - yy) * SH(9) + 2.890611442640554 * x * y * z * SH(10)
-                - 0.4570457994644658 * y * (4.0 * zz - xx - yy) * SH(11)
-                + 0.3731763325901154 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * SH(12)
-                - 0.4570457994644658 * x * (4.0 * zz - xx - yy) * SH(13)
-                + 1.445305721320277 * z * (xx - yy) * SH(14)
-                - 0.5900435899266435 * x * (xx - 3.0 * yy) * SH(15);
-        }
-    }
-    return c;
-}
 
 void cull() {
     gl_Position = vec4(0.0, 0.0, 2.0, 1.0);  // outside the clip volume: the strip is dropped
@@ -104,56 +34,14 @@ void cull() {
 
 void main() {
     uint s = a_index;
-    uvec4 t0 = fetch(u_splats, s * 2u);
-    uint anchor = t0.w & 65535u;
-    if (anchor == 65535u) { cull(); return; }
-    float opacity = float(t0.w >> 16) / 65535.0;
-    if (opacity * 255.0 < 1.0) { cull(); return; }
-    uvec4 t1 = fetch(u_splats, s * 2u + 1u);
-    vec3 p = uintBitsToFloat(t0.xyz);
-
-    uvec4 r0 = fetch(u_anchors, anchor * 4u);
-    uvec4 r1 = fetch(u_anchors, anchor * 4u + 1u);
-    uvec4 r2 = fetch(u_anchors, anchor * 4u + 2u);
-    uvec4 info = fetch(u_anchors, anchor * 4u + 3u);
-    mat3 A = transpose(mat3(uintBitsToFloat(r0.xyz), uintBitsToFloat(r1.xyz), uintBitsToFloat(r2.xyz)));
-    vec3 tr = vec3(uintBitsToFloat(r0.w), uintBitsToFloat(r1.w), uintBitsToFloat(r2.w));
-    vec3 world = A * p + tr;
-
-    vec3 cam = (u_view * vec4(world, 1.0)).xyz;
-    float z = cam.z;
-    if (z < u_near_far.x || z > u_near_far.y) { cull(); return; }
-
-    vec2 sxy = halves(t1.x);
-    vec2 szr = halves(t1.y);
-    vec2 bgb = halves(t1.z);
-    vec3 scale = vec3(sxy, szr.x);
-    vec3 base = vec3(szr.y, bgb);
-    mat3 W = mat3(u_view);
-    mat3 M = W * A * quat_to_mat(unpack_quat(t1.w)) * mat3(scale.x, 0, 0, 0, scale.y, 0, 0, 0, scale.z);
-    mat3 cov = M * transpose(M);
-
-    float fx = u_intr.x, fy = u_intr.y, cx = u_intr.z, cy = u_intr.w;
-    float tan_fovx = 0.5 * u_size.x / fx;
-    float tan_fovy = 0.5 * u_size.y / fy;
-    float lim_x_pos = (u_size.x - cx) / fx + 0.3 * tan_fovx;
-    float lim_x_neg = cx / fx + 0.3 * tan_fovx;
-    float lim_y_pos = (u_size.y - cy) / fy + 0.3 * tan_fovy;
-    float lim_y_neg = cy / fy + 0.3 * tan_fovy;
-    float rz = 1.0 / z;
-    float rz2 = rz * rz;
-    float tx = z * min(lim_x_pos, max(-lim_x_neg, cam.x * rz));
-    float ty = z * min(lim_y_pos, max(-lim_y_neg, cam.y * rz));
-    // J is 2×3; GLSL mat3x2 = 3 columns of vec2
-    mat3x2 J = mat3x2(fx * rz, 0.0, 0.0, fy * rz, -fx * tx * rz2, -fy * ty * rz2);
-    mat2 cov2 = J * cov * transpose(J);
-    float a = cov2[0][0] + 0.3;
-    float b = cov2[0][1];
-    float c = cov2[1][1] + 0.3;
+    vec2 mean2d;
+    vec3 cov2d;
+    float z;
+    vec4 rgba;
+    if (!project_splat(s, mean2d, cov2d, z, rgba)) { cull(); return; }
+    float a = cov2d.x, b = cov2d.y, c = cov2d.z;
     float det = a * c - b * b;
-    if (!(det > 0.0)) { cull(); return; }
-    vec2 mean2d = vec2(fx * cam.x * rz + cx, fy * cam.y * rz + cy);
-
+    float opacity = rgba.a;
     // ellipse where o·exp(−q) ≥ 1/255:  dᵀ Σ⁻¹ d ≤ 2 ln(255 o)
     float k = sqrt(2.0 * log(255.0 * opacity));
     float mid = 0.5 * (a + c);
@@ -166,17 +54,10 @@ void main() {
     vec2 d = corner.x * k * sqrt(l1) * v1 + corner.y * k * sqrt(l2) * v2;
     vec2 pix = mean2d + d;
 
-    vec3 rgb = base;
-    uint degree = info.z;
-    if (degree > 0u) {
-        vec3 dir = normalize(transpose(A) * (world - u_cam_pos));
-        rgb += sh_rest(info.y + (s - info.x) * (degree == 1u ? 2u : (degree == 2u ? 3u : 6u)), degree, dir);
-    }
-
-    gl_Position = vec4(pix.x / u_size.x * 2.0 - 1.0, 1.0 - pix.y / u_size.y * 2.0, u_depth_ab.x + u_depth_ab.y * rz, 1.0);
+    gl_Position = vec4(pix.x / u_size.x * 2.0 - 1.0, 1.0 - pix.y / u_size.y * 2.0, u_depth_ab.x + u_depth_ab.y / z, 1.0);
     v_offset = d;
     v_conic = vec3(c, -b, a) / det;
-    v_color = vec4(max(rgb, vec3(0.0)), opacity);
+    v_color = rgba;
 }
 
 #elif defined FRAGMENT_SHADER

@@ -62,11 +62,13 @@ class _Anchor:
     matrix: np.ndarray  # (4, 4) float32 local → world
 
 
-def _shader_source(name: str, stage: str) -> str:
+def _shader_source(name: str, stage: str, version: str = "330 core") -> str:
+    """GLSL source: version line, packing extension, the stage define, splat_common.glsl, then ``name``."""
+    common = (SHADER_DIR / "splat_common.glsl").read_text()
     body = (SHADER_DIR / name).read_text()
     return (
-        "#version 330 core\n#extension GL_ARB_shading_language_packing : require\n"
-        f"#define {stage}\n" + body
+        f"#version {version}\n#extension GL_ARB_shading_language_packing : require\n"
+        f"#define {stage}\n" + common + "\n" + body
     )
 
 
@@ -142,17 +144,25 @@ class _DataTexture:
 class SplatPass:
     """Draws anchored Gaussians into a framebuffer that may already hold the proxy pass's depth.
 
-    ctx: a ModernGL context (GL 3.3 or later; GL 4.3 enables the GPU sort).
-    sort: "auto" (GPU when compute shaders exist), "gpu" or "cpu".
+    ctx: a ModernGL context (GL 3.3 or later; GL 4.3 enables the GPU sort and the compute rasteriser).
+    sort: "auto" (GPU when compute shaders exist), "gpu" or "cpu" — for the quad rasteriser.
+    raster: "auto" (compute when GL 4.3, else quads), "compute" (engine/render/splat_tiles.py:
+    tile-based compute shaders, sorted on the GPU) or "quads" (instanced quads through the raster
+    pipeline, blended back to front, sorted by ``sort``).
     """
 
-    def __init__(self, ctx: Any, sort: str = "auto", capacity: int = 1 << 16) -> None:
+    def __init__(self, ctx: Any, sort: str = "auto", capacity: int = 1 << 16, raster: str = "auto") -> None:
         if sort not in ("auto", "gpu", "cpu"):
             raise ValueError(f"sort must be auto, gpu or cpu, got {sort!r}")
+        if raster not in ("auto", "compute", "quads"):
+            raise ValueError(f"raster must be auto, compute or quads, got {raster!r}")
         self.ctx = ctx
         compute = ctx.version_code >= 430
         if sort == "gpu" and not compute:
             raise ValueError("GPU sort needs GL 4.3 compute shaders")
+        if raster == "compute" and not compute:
+            raise ValueError("the compute rasteriser needs GL 4.3 compute shaders")
+        self.raster = "compute" if compute and (raster == "compute" or (raster == "auto" and sort != "cpu")) else "quads"
         self.gpu_sort = compute and sort != "cpu"
         self.program = ctx.program(
             vertex_shader=_shader_source("splat.glsl", "VERTEX_SHADER"),
@@ -187,6 +197,11 @@ class SplatPass:
             self._sorter = None
             self._order = ctx.buffer(reserve=max(4, capacity * 4))
         self._vao = self._make_vao()
+        self._tiles = None
+        if self.raster == "compute":
+            from engine.render.splat_tiles import TileRasterizer
+
+            self._tiles = TileRasterizer(ctx, _shader_source, SHADER_DIR)
 
     # ------------------------------------------------------------------ updates
 
@@ -299,8 +314,8 @@ class SplatPass:
 
     # ------------------------------------------------------------------ drawing
 
-    def _set_uniforms(self, camera: Camera) -> None:
-        p = self.program
+    def _set_uniforms(self, camera: Camera, p: Any = None) -> None:
+        p = self.program if p is None else p
         fx = camera.focal
         proj = camera.gl_projection.astype(np.float64)
         self._uniform(p, "u_view", camera.view.T.astype(np.float32).tobytes())
@@ -325,6 +340,10 @@ class SplatPass:
             tex.use(unit)
             if name in prog:
                 prog[name].value = unit
+
+    def _bind_common(self, prog: Any, camera: Camera) -> None:
+        self._bind_textures(prog)
+        self._set_uniforms(camera, prog)
 
     def _sort_gpu(self, camera: Camera, n: int) -> None:
         sorter = self._sorter
@@ -379,7 +398,10 @@ class SplatPass:
         n = self._splat_alloc.high_water
         state = (camera.view.tobytes(), camera.width, camera.height, camera.fov_y, camera.near, camera.far, self._epoch)
         if n and state != self._sorted_for:
-            if self.gpu_sort:
+            if self._tiles is not None:
+                self._tiles.prepare(camera, n, self._bind_common)
+                self._upload(self._tiles.upload)
+            elif self.gpu_sort:
                 self._sort_gpu(camera, n)
             else:
                 self._sort_cpu(camera, n)
@@ -400,7 +422,9 @@ class SplatPass:
             )
         self.prepare(camera)
         n = self._splat_alloc.high_water
-        if n:
+        if n and self._tiles is not None:
+            self._tiles.draw(camera, framebuffer)
+        elif n:
             framebuffer.use()
             ctx.viewport = (0, 0, camera.width, camera.height)
             ctx.enable(ctx.BLEND | ctx.DEPTH_TEST)
@@ -430,6 +454,8 @@ class SplatPass:
         """Splat count, bytes uploaded for the last frame, GPU bytes per splat and bookkeeping."""
         splats = sum(a.count for a in self._anchors.values())
         gpu = self._splats.nbytes() + self._sh.nbytes() + self._anchor_tex.nbytes()
+        if self._tiles is not None:
+            gpu += self._tiles.nbytes()
         if self._sorter is not None:
             gpu += self._sorter.capacity * 16 + self._sorter._hist.size
         else:
@@ -441,7 +467,9 @@ class SplatPass:
             "upload_bytes_pending": self._pending_upload,
             "layout_bytes_per_splat": SPLAT_BYTES,
             "gpu_bytes_per_splat": gpu / splats if splats else 0.0,
-            "sort": "gpu" if self.gpu_sort else "cpu",
+            "sort": "gpu" if self.gpu_sort or self._tiles is not None else "cpu",
+            "raster": self.raster,
+            "tile_pairs": self._tiles.pairs if self._tiles is not None else 0,
             "sorted_last_frame": self._sorted_this_frame,
             "slots_drawn": self._splat_alloc.high_water,
             "fragmentation": self._splat_alloc.fragmentation(),
@@ -453,6 +481,8 @@ class SplatPass:
         self.program.release()
         for t in (self._splats, self._sh, self._anchor_tex):
             t.release()
+        if self._tiles is not None:
+            self._tiles.release()
         if self._sorter is not None:
             self._sorter.release()
             self._keys_prog.release()

@@ -22,9 +22,12 @@ def ctx():
     c.release()
 
 
-@pytest.fixture(params=["gpu", "cpu"])
+MODES = {"compute": dict(raster="compute"), "quads-gpu-sort": dict(raster="quads", sort="gpu"), "quads-cpu-sort": dict(raster="quads", sort="cpu")}
+
+
+@pytest.fixture(params=list(MODES))
 def splat_pass(request, ctx):
-    p = SplatPass(ctx, sort=request.param)
+    p = SplatPass(ctx, **MODES[request.param])
     yield p
     p.release()
 
@@ -117,10 +120,11 @@ def test_mixed_sh_degrees_in_one_pass(ctx):
     p.release()
 
 
-def test_proxy_depth_hides_splats_behind_it(ctx):
+@pytest.mark.parametrize("raster", ["compute", "quads"])
+def test_proxy_depth_hides_splats_behind_it(ctx, raster):
     """A framebuffer whose depth holds an opaque surface at view depth 2.6 hides splats behind it."""
     cam = camera(64, 48, eye=(0, 0, 2.6))
-    p = SplatPass(ctx)
+    p = SplatPass(ctx, raster=raster)
     p.set("near", splats([[-0.5, 0, 1.0]], [0.2, 0.2, 0.2], rgb=[0, 1, 0]))  # depth 1.6: in front
     p.set("far", splats([[0.5, 0, -1.0]], [0.2, 0.2, 0.2], rgb=[1, 0, 0]))  # depth 3.6: behind
     size = (cam.width, cam.height)

@@ -40,9 +40,9 @@ def scene():
 
 
 @pytest.mark.gl
-@pytest.mark.parametrize("sort", ["gpu", "cpu"])
-def test_updates_upload_only_the_touched_anchor(ctx, sort):
-    p = SplatPass(ctx, sort=sort)
+@pytest.mark.parametrize("sort, raster", [("gpu", "compute"), ("gpu", "quads"), ("cpu", "quads")])
+def test_updates_upload_only_the_touched_anchor(ctx, sort, raster):
+    p = SplatPass(ctx, sort=sort, raster=raster)
     cam = camera(96, 72)
     anchors = scene()
     for name, (g, m) in anchors.items():
@@ -60,7 +60,8 @@ def test_updates_upload_only_the_touched_anchor(ctx, sort):
     assert uploaded(lambda: p.xform("crate", m2)) == 0  # deferred to the next draw
     anchors["crate"] = (anchors["crate"][0], m2)
     frame_bytes = uploaded(lambda: render_offscreen(p, cam, BG))
-    sort_bytes = 16 if sort == "gpu" else 4 * 1500  # indirect command, or the CPU order
+    # per-frame bytes: the indirect command, or the CPU order, or the pair counter and tile ranges
+    sort_bytes = {"quads": 16 if sort == "gpu" else 4 * 1500, "compute": 16 + 8 * 6 * 5}[raster]
     assert frame_bytes <= 64 + sort_bytes
     assert p.stats()["upload_bytes_last_frame"] == frame_bytes
 
@@ -105,9 +106,9 @@ def test_thousands_of_anchors_and_growth(ctx):
 
 
 @pytest.mark.gl
-@pytest.mark.parametrize("sort", ["gpu", "cpu"])
-def test_sort_skipped_when_nothing_moved(ctx, sort):
-    p = SplatPass(ctx, sort=sort)
+@pytest.mark.parametrize("sort, raster", [("gpu", "compute"), ("gpu", "quads"), ("cpu", "quads")])
+def test_sort_skipped_when_nothing_moved(ctx, sort, raster):
+    p = SplatPass(ctx, sort=sort, raster=raster)
     p.set("a", random_scene(100, seed=4))
     cam = camera(32, 24)
     render_offscreen(p, cam, BG)

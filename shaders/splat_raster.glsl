@@ -1,0 +1,66 @@
+// Compute rasteriser, step 4: one 16×16 workgroup per tile composites its splats front to back
+// (gsplat classic: alpha = min(0.99, o·exp(−q)), skip alpha < 1/255, stop once T would fall to
+// 1e-4), batches of 256 projected splats staged in shared memory. A splat behind the framebuffer's
+// depth at that pixel (the proxy pass) ends the pixel, as the sort is front to back. Writes
+// premultiplied (C, 1 − T) rows bottom-up, ready to blend with ONE, ONE_MINUS_SRC_ALPHA.
+#version 430
+layout(local_size_x = 16, local_size_y = 16) in;
+layout(std430, binding = 1) readonly buffer Vals { uint vals[]; };
+layout(std430, binding = 6) readonly buffer Proj { vec4 proj[]; };
+layout(std430, binding = 7) readonly buffer Ranges { uvec2 ranges[]; };
+layout(rgba16f, binding = 0) uniform writeonly image2D u_out;
+uniform sampler2D u_depth;
+uniform int u_has_depth;
+uniform vec2 u_depth_ab;    // ndc depth = a + b / z
+uniform uvec2 u_tiles;
+uniform ivec2 u_size;
+shared vec4 s_a[256];
+shared vec4 s_b[256];
+shared vec4 s_c[256];
+shared uint s_done;
+
+void main() {
+    uint lid = gl_LocalInvocationIndex;
+    ivec2 px = ivec2(gl_GlobalInvocationID.xy);
+    bool inside = px.x < u_size.x && px.y < u_size.y;
+    uvec2 range = ranges[gl_WorkGroupID.y * u_tiles.x + gl_WorkGroupID.x];
+    vec2 p = vec2(px) + 0.5;
+    ivec2 out_px = ivec2(px.x, u_size.y - 1 - px.y);
+    float zlimit = 3.4e38;
+    if (u_has_depth != 0 && inside) {
+        float d = texelFetch(u_depth, out_px, 0).r;
+        if (d < 1.0) zlimit = u_depth_ab.y / (2.0 * d - 1.0 - u_depth_ab.x);
+    }
+    if (lid == 0u) s_done = 0u;
+    float T = 1.0;
+    vec3 C = vec3(0.0);
+    bool done = !inside;
+    if (done) atomicAdd(s_done, 1u);
+    for (uint start = range.x; start < range.y; start += 256u) {
+        barrier();
+        if (s_done >= 256u) break;
+        uint idx = start + lid;
+        if (idx < range.y) {
+            uint s = vals[idx];
+            s_a[lid] = proj[s * 3u];
+            s_b[lid] = proj[s * 3u + 1u];
+            s_c[lid] = proj[s * 3u + 2u];
+        }
+        barrier();
+        uint cnt = min(256u, range.y - start);
+        for (uint j = 0u; j < cnt && !done; j++) {
+            vec4 A = s_a[j];
+            vec4 B = s_b[j];
+            if (B.z > zlimit) { done = true; atomicAdd(s_done, 1u); break; }
+            vec2 d = A.xy - p;
+            float q = 0.5 * (A.z * d.x * d.x + B.x * d.y * d.y) + A.w * d.x * d.y;
+            float alpha = min(0.99, B.y * exp(-q));
+            if (q < 0.0 || alpha < 1.0 / 255.0) continue;
+            float next_t = T * (1.0 - alpha);
+            if (next_t <= 1e-4) { done = true; atomicAdd(s_done, 1u); break; }
+            C += s_c[j].rgb * (alpha * T);
+            T = next_t;
+        }
+    }
+    if (inside) imageStore(u_out, out_px, vec4(C, 1.0 - T));
+}
