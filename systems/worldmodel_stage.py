@@ -29,6 +29,7 @@ client (or a save) the full state.
 from __future__ import annotations
 
 import heapq
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -129,12 +130,15 @@ class WorldModelStage:
     budget: finished generations handed to the renderer per frame.
     threaded: run the model on a worker thread (False: ``frame`` generates ``budget`` itself).
     min_lod / max_lod: the finest / coarsest level used (tests pin both to the coarsest to stay cheap).
+    device: where the model runs ("cpu", "cuda"); default ``$ANCHORWORLD_DEVICE`` or "cpu".
     """
 
     def __init__(self, world_seed: int = 0, generator: Any = None, budget: int = 8, threaded: bool = True,
-                 lod_distances: tuple[float, ...] = LOD_DISTANCES, max_lod: int = COARSEST, min_lod: int = 0) -> None:
+                 lod_distances: tuple[float, ...] = LOD_DISTANCES, max_lod: int = COARSEST, min_lod: int = 0,
+                 device: str | None = None) -> None:
         self.world_seed = int(world_seed)
         self._generator = generator
+        self.device = device or os.environ.get("ANCHORWORLD_DEVICE", "cpu")
         self.budget = int(budget)
         self.threaded = threaded
         self.lod_distances = tuple(lod_distances)
@@ -329,7 +333,7 @@ class WorldModelStage:
     def _generate(self, req: _Request) -> tuple[_Request, Any]:
         with self._load_lock:
             if self._generator is None:
-                self._generator = make_generator()
+                self._generator = make_generator(self.device)
         return req, self._generator.generate([req.spec], req.lod)[0]
 
     def _accept(self, req: _Request, gs: Any) -> None:

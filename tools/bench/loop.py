@@ -38,6 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seconds", type=float, default=20.0, help="length of the walking loop (default 20)")
     p.add_argument("--size", type=parse_size, default=(640, 360), metavar="WxH", help="frame size (default 640x360)")
     p.add_argument("--sim-ticks", type=int, default=600, help="ticks for the simulation-only rate (default 600)")
+    p.add_argument("--device", default=None, help="world-model device: cpu or cuda (default: cuda when available)")
 
 
 def _walk_state(turn: float) -> Any:
@@ -64,8 +65,12 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     game.system("worldmodel").close()
 
     # 2. the real-time loop
+    import torch
+
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     game = load_game(VILLAGE)
     stage = game.system("worldmodel")
+    stage.device = device
     player = game.find("player")
     game.move(player, (0.0, 0.1, 4.0))
     game.tick()
@@ -118,6 +123,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     walked = ticks
     delta_bytes = stage.total_bytes - sent
     stats = view.splats.stats()
+    ctx_info = ctx.info.get("GL_RENDERER", "?")
     stage.close()
     presenter.close()
     ctx.release()
@@ -134,5 +140,6 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "sort": stats["sort"],
         "size": f"{args.size[0]}x{args.size[1]}",
         "seconds": round(elapsed, 1),
-        "device": "cpu",
+        "device": device,
+        "renderer": ctx_info,
     }
