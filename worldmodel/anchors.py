@@ -18,9 +18,9 @@ import numpy as np
 
 # Levels of detail: (divisor of the anchor count, Gaussians per anchor point). lod 0 is the closest.
 LODS: tuple[tuple[int, int], ...] = ((1, 4), (4, 4), (16, 2))
-ANCHOR_DENSITY = 24.0  # anchor points per m² of surface at lod 0
+ANCHOR_DENSITY = 16.0  # anchor points per m² of surface at lod 0
 MIN_ANCHORS = 16
-MAX_ANCHORS = 512
+MAX_ANCHORS = 256
 
 
 def surface_area(shape: str, he: tuple[float, float, float]) -> float:

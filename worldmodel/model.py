@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
@@ -70,6 +71,12 @@ COND_IN = len(STATES) * 2 + len(SHAPES) + 3 + len(LODS)  # + 2 * global_style_fr
 
 def fourier_matrices(cfg: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
     """The fixed frequency matrices (3, F) and (3, Fg) in cycles per metre, float64."""
+    return _fourier(cfg.fourier_seed, cfg.style_freqs, cfg.style_freq_min, cfg.style_freq_max, cfg.global_style_freqs)
+
+
+@lru_cache(maxsize=8)
+def _fourier(seed: int, n: int, fmin: float, fmax: float, ng: int) -> tuple[np.ndarray, np.ndarray]:
+    cfg = ModelConfig(fourier_seed=seed, style_freqs=n, style_freq_min=fmin, style_freq_max=fmax, global_style_freqs=ng)
     rng = np.random.default_rng(cfg.fourier_seed)
     d = rng.normal(size=(3, cfg.style_freqs))
     d /= np.linalg.norm(d, axis=0, keepdims=True)
@@ -96,6 +103,7 @@ class Encoded:
     spacing: torch.Tensor
     n_gauss: int
     base_rgb: torch.Tensor
+    base_quat: torch.Tensor  # (B, N, 4) rotating local +Z onto each anchor's normal
 
 
 def _quat_z_to(n: np.ndarray) -> np.ndarray:
@@ -117,7 +125,7 @@ def encode(specs: list[ProxySpec], lod: int, cfg: ModelConfig, device: str | tor
     """
     n = anchor_count(specs[0].shape, specs[0].half_extents, lod)
     fmat, gmat = fourier_matrices(cfg)
-    toks, conds, anchors, normals, bounds, spacings, base = [], [], [], [], [], [], []
+    toks, conds, anchors, normals, bounds, spacings, base, bq = [], [], [], [], [], [], [], []
     for s in specs:
         if anchor_count(s.shape, s.half_extents, lod) != n:
             raise ValueError("encode: every spec of one call must share the anchor count")
@@ -135,6 +143,7 @@ def encode(specs: list[ProxySpec], lod: int, cfg: ModelConfig, device: str | tor
         conds.append(np.concatenate([st, np.sqrt(st), shape_oh, loghe, lod_oh, np.sin(gphase), np.cos(gphase)]))
         anchors.append(p)
         normals.append(nrm)
+        bq.append(_base_quats(s.shape, s.half_extents, n))
         bounds.append(he + mat.margin)
         spacings.append(math.sqrt(surface_area(s.shape, s.half_extents) / n))
         base.append(mat.colour)
@@ -145,8 +154,13 @@ def encode(specs: list[ProxySpec], lod: int, cfg: ModelConfig, device: str | tor
     return Encoded(
         tokens=t(toks), cond=t(conds), material=torch.tensor([MATERIALS[s.material].id for s in specs], device=device),
         anchors=t(anchors), normals=t(normals), bound=t(bounds), spacing=t(spacings),
-        n_gauss=gaussians_per_anchor(lod), base_rgb=t(base),
+        n_gauss=gaussians_per_anchor(lod), base_rgb=t(base), base_quat=t(bq),
     )
+
+
+@lru_cache(maxsize=512)
+def _base_quats(shape: str, he: tuple[float, float, float], n: int) -> np.ndarray:
+    return _quat_z_to(anchor_points(shape, he, n)[1])
 
 
 class FiLM(nn.Module):
@@ -180,8 +194,8 @@ class Block(nn.Module):
         b, n, d = x.shape
         q, k, v = self.qkv(self.film1(self.ln1(x), c)).split(d, dim=-1)
         q, k, v = (t.view(b, n, self.n_heads, d // self.n_heads).transpose(1, 2) for t in (q, k, v))
-        att = torch.softmax((q @ k.transpose(-2, -1)) / math.sqrt(d // self.n_heads), dim=-1)
-        x = x + self.proj((att @ v).transpose(1, 2).reshape(b, n, d))
+        att = F.scaled_dot_product_attention(q, k, v)  # softmax(q kᵀ / √d_head) v
+        x = x + self.proj(att.transpose(1, 2).reshape(b, n, d))
         return x + self.mlp(self.film2(self.ln2(x), c))
 
 
@@ -234,8 +248,7 @@ def decode(raw: torch.Tensor, enc: Encoded) -> dict[str, torch.Tensor]:
     sp = enc.spacing.view(b, 1, 1, 1)
     bound = enc.bound.view(b, 1, 1, 3)
     # base rotation: local +Z along the surface normal (computed per anchor in float64)
-    qb = torch.from_numpy(_quat_z_to(enc.normals.detach().cpu().double().reshape(-1, 3).numpy())).to(dev, dt)
-    qb = qb.view(b, n, 1, 4)
+    qb = enc.base_quat.to(dt).view(b, n, 1, 4)
     slot = torch.from_numpy(_SLOT_OFFSETS[:g]).to(dev, dt).view(1, 1, g, 3)
     start = enc.anchors.unsqueeze(2) + _rotate(qb, slot) * sp  # (B,N,G,3)
     u0 = torch.atanh((start / bound).clamp(-ATANH_LIMIT, ATANH_LIMIT))

@@ -83,28 +83,74 @@ TINY = dict(batch=2, views=2, size=24, pool=6, refresh=0, warmup=5, lr=3e-3,
             model=ModelConfig(d_model=32, n_layers=1, n_heads=2, style_freqs=8, global_style_freqs=4))
 
 
-def teacher_source(size: int, views: int) -> Source:
-    """The procedural teacher as a training source (renders with ModernGL, headless EGL)."""
+def _teacher_worker(size: int, views: int, seed: int, queue: Any) -> None:
+    """Worker process: render teacher items forever into ``queue`` (own EGL context)."""
     from worldmodel.teacher import Teacher, sample_cameras, sample_spec
 
     teacher = Teacher(size=(size, size))
+    rng = np.random.default_rng(seed)
+    while True:
+        spec = sample_spec(rng, split="train")
+        cams = sample_cameras(spec, views, rng, size=(size, size))
+        queue.put(item_from_render(spec, cams, teacher.render(spec, cams)))
 
-    class _TeacherSource:
-        def sample(self, rng: np.random.Generator) -> Item:
-            spec = sample_spec(rng)
-            cams = sample_cameras(spec, views, rng)
-            out = teacher.render(spec, cams)
-            return item_from_render(spec, cams, out)
 
-    return _TeacherSource()
+class TeacherSource:
+    """The procedural teacher as a training source (ModernGL, headless EGL).
+
+    With ``workers`` > 0, that many processes render ahead into a queue, so training never waits
+    for the teacher; ``drain`` hands over whatever is ready. With 0, items render in this process.
+    """
+
+    def __init__(self, size: int, views: int, workers: int = 0, seed: int = 0) -> None:
+        self.size, self.views = size, views
+        self.procs: list[Any] = []
+        if workers > 0:
+            import multiprocessing as mp
+
+            ctx = mp.get_context("spawn")
+            self.queue = ctx.Queue(maxsize=512)
+            for w in range(workers):
+                p = ctx.Process(target=_teacher_worker, args=(size, views, seed * 1000 + w + 1, self.queue), daemon=True)
+                p.start()
+                self.procs.append(p)
+        else:
+            from worldmodel.teacher import Teacher
+
+            self.teacher = Teacher(size=(size, size))
+
+    def sample(self, rng: np.random.Generator) -> Item:
+        """One item (blocks until a worker has one)."""
+        if self.procs:
+            return self.queue.get(timeout=300)
+        from worldmodel.teacher import sample_cameras, sample_spec
+
+        spec = sample_spec(rng, split="train")
+        cams = sample_cameras(spec, self.views, rng, size=(self.size, self.size))
+        return item_from_render(spec, cams, self.teacher.render(spec, cams))
+
+    def drain(self, limit: int) -> list[Item]:
+        """Up to ``limit`` ready items without waiting (workers only)."""
+        import queue as q
+
+        out: list[Item] = []
+        while self.procs and len(out) < limit:
+            try:
+                out.append(self.queue.get_nowait())
+            except q.Empty:
+                break
+        return out
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        for p in self.procs:
+            p.terminate()
 
 
 def item_from_render(spec: ProxySpec, cams: list, out: dict[str, np.ndarray]) -> Item:
-    """Build an ``Item`` from a teacher render dict (rgb straight or premultiplied, alpha, depth)."""
+    """Build an ``Item`` from a teacher render dict (rgb over black, i.e. premultiplied; alpha; depth)."""
     alpha = np.asarray(out["alpha"], np.float32)
     rgb = np.asarray(out["rgb"], np.float32)
-    if not out.get("premultiplied", False):
-        rgb = rgb * alpha[..., None]
     return Item(spec, np.stack([c.view for c in cams]).astype(np.float32),
                 np.stack([c.intrinsics for c in cams]).astype(np.float32),
                 rgb, alpha, np.nan_to_num(np.asarray(out["depth"], np.float32), posinf=0.0))
@@ -169,7 +215,7 @@ def _config_from_dict(d: dict) -> TrainConfig:
 
 def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, minutes: float = 1e9,
           save_minutes: float = 3.0, max_steps: int | None = None, progress: bool = True,
-          log: Callable[[str], None] = print) -> dict[str, Any]:
+          log: Callable[[str], None] = print, workers: int = 0) -> dict[str, Any]:
     """Train (or resume) in ``out_dir`` for at most ``minutes`` / ``max_steps`` more steps.
 
     Writes ``state.pt`` (resumable state), ``worldmodel.pt`` (EMA inference checkpoint),
@@ -205,11 +251,12 @@ def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, m
     for p in ema.parameters():
         p.requires_grad_(False)
     if source is None:
-        source = teacher_source(cfg.size, cfg.views)
+        source = TeacherSource(cfg.size, cfg.views, workers=workers, seed=cfg.seed + step)
     t_start = time.monotonic()
     pool = [source.sample(rng) for _ in tqdm(range(cfg.pool), desc="teacher pool", disable=not progress)]
     end_step = cfg.steps if max_steps is None else min(cfg.steps, step + max_steps)
     last_save = time.monotonic()
+    fed = len(pool)
 
     def save() -> None:
         nonlocal last_save
@@ -263,16 +310,21 @@ def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, m
         history.append({"step": step, "total": loss_sum, **totals})
         bar.update(1)
         bar.set_postfix(loss=f"{loss_sum:.4f}")
-        for _ in range(cfg.refresh):
-            pool[int(rng.integers(len(pool)))] = source.sample(rng)
+        drain = getattr(source, "drain", None)
+        fresh = drain(cfg.refresh) if drain is not None else [source.sample(rng) for _ in range(cfg.refresh)]
+        for it in fresh:
+            pool[int(rng.integers(len(pool)))] = it
+        fed += len(fresh)
         if time.monotonic() - last_save > save_minutes * 60:
             save()
     bar.close()
     save()
+    if hasattr(source, "close"):
+        source.close()
     recent = history[-20:]
     return {"step": step, "pool_loss_start": pool_loss_start, "pool_loss_end": pool_loss(), "steps": cfg.steps, "loss_first": history[0]["total"] if history else None,
             "loss_recent": float(np.mean([h["total"] for h in recent])) if recent else None,
-            "elapsed_s": round(time.monotonic() - t_start, 1), "out": str(out)}
+            "elapsed_s": round(time.monotonic() - t_start, 1), "teacher_items": fed, "out": str(out)}
 
 
 def plot_history(history: list[dict[str, float]], path: Path) -> None:
@@ -309,7 +361,7 @@ def run_train(args: argparse.Namespace) -> int:
     """Entry point of `anchorworld worldmodel train`."""
     dev = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     cfg = TrainConfig(device=dev, seed=args.seed, backend=args.backend, **(TINY if args.tiny else {}))
-    for name in ("steps", "batch", "size", "views", "lr"):
+    for name in ("steps", "batch", "size", "views", "lr", "pool", "refresh"):
         v = getattr(args, name)
         if v is not None:
             if v <= 0:
@@ -318,7 +370,7 @@ def run_train(args: argparse.Namespace) -> int:
     if args.tiny and args.steps is None:
         cfg.steps = 30
     res = train(cfg, args.out, minutes=args.minutes, save_minutes=args.save_minutes, max_steps=args.max_steps,
-                progress=not args.no_progress)
+                progress=not args.no_progress, workers=args.workers)
     if args.export:
         import shutil
 
@@ -326,3 +378,13 @@ def run_train(args: argparse.Namespace) -> int:
         shutil.copyfile(Path(args.out) / "worldmodel.pt", args.export)
     print(json.dumps(res))
     return 0
+
+
+if __name__ == "__main__":  # `python -m worldmodel.train ...` (the GPU machine has no console script)
+    import sys
+
+    from worldmodel.cli import add_train_arguments
+
+    _p = argparse.ArgumentParser(prog="python -m worldmodel.train")
+    add_train_arguments(_p)
+    sys.exit(run_train(_p.parse_args()))
