@@ -43,17 +43,20 @@ mat3 quat_to_mat(vec4 q) {
 }
 
 vec3 sh_rest(uint base, uint degree, vec3 d) {
-    // coefficients k = 1..K-1, rgb each, as consecutive halves starting at texel `base`
-    float h[48];
-    uint texels = degree == 1u ? 2u : (degree == 2u ? 3u : 6u);
-    for (uint i = 0u; i < 6u; i++) {
-        if (i >= texels) break;
-        uvec4 t = fetch(u_sh, base + i);
-        vec2 a = halves(t.x), b = halves(t.y), c = halves(t.z), e = halves(t.w);
-        h[i * 8u + 0u] = a.x; h[i * 8u + 1u] = a.y; h[i * 8u + 2u] = b.x; h[i * 8u + 3u] = b.y;
-        h[i * 8u + 4u] = c.x; h[i * 8u + 5u] = c.y; h[i * 8u + 6u] = e.x; h[i * 8u + 7u] = e.y;
+    // coefficients k = 1..K-1, rgb each, as consecutive halves starting at texel `base`;
+    // every index below is a constant, so nothing is dynamically indexed
+    uvec4 T[6];
+    T[0] = fetch(u_sh, base);
+    T[1] = fetch(u_sh, base + 1u);
+    T[2] = degree >= 2u ? fetch(u_sh, base + 2u) : uvec4(0u);
+    T[3] = uvec4(0u); T[4] = uvec4(0u); T[5] = uvec4(0u);
+    if (degree >= 3u) {
+        T[3] = fetch(u_sh, base + 3u);
+        T[4] = fetch(u_sh, base + 4u);
+        T[5] = fetch(u_sh, base + 5u);
     }
-    #define SH(k) vec3(h[((k) - 1) * 3], h[((k) - 1) * 3 + 1], h[((k) - 1) * 3 + 2])
+    #define HALF(i) unpackHalf2x16(T[(i) / 8][((i) % 8) / 2])[(i) % 2]
+    #define SH(k) vec3(HALF(((k) - 1) * 3), HALF(((k) - 1) * 3 + 1), HALF(((k) - 1) * 3 + 2))
     float x = d.x, y = d.y, z = d.z;
     vec3 c = -C1 * y * SH(1) + C1 * z * SH(2) - C1 * x * SH(3);
     if (degree >= 2u) {

@@ -124,6 +124,7 @@ def register(sub: Any) -> None:
     p.add_argument("--fov-y", type=parse_fov, default=60.0, metavar="DEG", help="vertical field of view (default 60)")
     p.add_argument("--background", type=parse_colour, default=(0.0, 0.0, 0.0), metavar="R,G,B", help="linear 0..1 (default 0,0,0)")
     p.add_argument("--sort", choices=("auto", "gpu", "cpu"), default="auto", help="depth sort (default auto)")
+    p.add_argument("--raster", choices=("auto", "quads", "compute"), default="auto", help="rasteriser (default auto)")
     p.add_argument("--out", required=True, metavar="PATH", help="writes PATH.png and PATH.npy")
     p.set_defaults(func=run, _parser=p)
 
@@ -141,8 +142,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         args._parser.error(str(exc))
     gaussians = load(args.file)
-    ctx = headless_context(430 if args.sort != "cpu" else 330)
-    splat_pass = SplatPass(ctx, sort=args.sort)
+    ctx = headless_context(430 if args.sort != "cpu" or args.raster == "compute" else 330)
+    splat_pass = SplatPass(ctx, sort=args.sort, raster=args.raster)
     splat_pass.set("file", gaussians)
     image = render_offscreen(splat_pass, cam, args.background)
     png, npy = save_outputs(args.out, image)

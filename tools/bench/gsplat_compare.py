@@ -1,6 +1,6 @@
 """GPU script: the benchmark scene rendered by gsplat (classic) and by our splat pass, in one run.
 
-Prints, for each N, both frame times, their ratio (ours / gsplat), our FPS and the PSNR between the two
+Prints, for each N and rasteriser (compute tiles, instanced quads), both frame times, their ratio (ours / gsplat), our FPS and the PSNR between the two
 images, one JSON object per line. Ours is sort + draw of one frame into an RGBA16F target, timed
 with glFinish around each frame (and GL timer queries, reported too); the camera orbits 0.1° per
 frame so the sort runs every frame. gsplat's is ``rasterization(..., rasterize_mode="classic")``
@@ -8,7 +8,7 @@ frame so the sort runs every frame. gsplat's is ``rasterization(..., rasterize_m
 
 Run on a machine with CUDA, torch, gsplat 1.5.3 and an EGL-capable driver::
 
-    python -m tools.bench.gsplat_compare --splats 1000000 3000000 --size 1920x1080
+    python -m tools.bench.gsplat_compare --splats 1000000 3000000 --size 1920x1080 --raster compute quads
 """
 
 from __future__ import annotations
@@ -70,13 +70,13 @@ def time_gsplat(scene, cam, frames: int) -> tuple[float, np.ndarray]:
     return dt, img
 
 
-def time_ours(scene, width: int, height: int, frames: int) -> tuple[float, float, float, np.ndarray, dict]:
+def time_ours(scene, width: int, height: int, frames: int, raster: str = "quads") -> tuple[float, float, float, np.ndarray, dict]:
     from engine.render.context import headless_context
     from engine.render.splat_pass import SplatPass, render_offscreen
     from tools.bench.render import benchmark_camera
 
     ctx = headless_context(430)
-    sp = SplatPass(ctx, capacity=len(scene))
+    sp = SplatPass(ctx, capacity=len(scene), raster=raster)
     sp.set("bench", scene)
     color = ctx.texture((width, height), 4, dtype="f2")
     depth = ctx.depth_renderbuffer((width, height))
@@ -129,28 +129,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--frames", type=int, default=30)
     ap.add_argument("--save", default="", help="folder for the two images (.npy) of each N")
     ap.add_argument("--skip-gsplat", action="store_true")
+    ap.add_argument("--raster", nargs="+", choices=("quads", "compute"), default=["compute", "quads"])
     args = ap.parse_args(argv)
     w, h = args.size
     for n in args.splats:
         scene = benchmark_scene(n)
-        ours_s, ours_gpu_s, sort_s, ours_img, info = time_ours(scene, w, h, args.frames)
-        row = {
-            "splats": n, "size": f"{w}x{h}", "ours_ms": round(ours_s * 1e3, 3),
-            "ours_gpu_query_ms": round(ours_gpu_s * 1e3, 3), "ours_sort_ms": round(sort_s * 1e3, 3),
-            "ours_fps": round(1.0 / ours_s, 1), **info,
-        }
+        g_s = g_img = None
         if not args.skip_gsplat:
             g_s, g_img = time_gsplat(scene, benchmark_camera(w, h, 0), args.frames)
-            row.update(
-                gsplat_ms=round(g_s * 1e3, 3), ratio=round(ours_s / g_s, 3),
-                psnr_rgb_db=round(psnr(ours_img[..., :3], g_img[..., :3]), 2),
-                psnr_alpha_db=round(psnr(ours_img[..., 3], g_img[..., 3]), 2),
-            )
             if args.save:
                 np.save(f"{args.save}/gsplat_{n}.npy", g_img[..., :3].astype(np.float16))
-        if args.save:
-            np.save(f"{args.save}/ours_{n}.npy", ours_img[..., :3].astype(np.float16))
-        print(json.dumps(row), flush=True)
+        for raster in args.raster:
+            try:
+                ours_s, ours_gpu_s, sort_s, ours_img, info = time_ours(scene, w, h, args.frames, raster)
+            except Exception as exc:  # noqa: BLE001 - report and go on with the other rasteriser
+                print(json.dumps({"splats": n, "raster": raster, "error": repr(exc)[:500]}), flush=True)
+                continue
+            row = {
+                "splats": n, "size": f"{w}x{h}", "raster": raster, "ours_ms": round(ours_s * 1e3, 3),
+                "ours_gpu_query_ms": round(ours_gpu_s * 1e3, 3), "ours_sort_ms": round(sort_s * 1e3, 3),
+                "ours_fps": round(1.0 / ours_s, 1), **info,
+            }
+            if g_s is not None:
+                row.update(
+                    gsplat_ms=round(g_s * 1e3, 3), ratio=round(ours_s / g_s, 3),
+                    psnr_rgb_db=round(psnr(ours_img[..., :3], g_img[..., :3]), 2),
+                    psnr_alpha_db=round(psnr(ours_img[..., 3], g_img[..., 3]), 2),
+                )
+            if args.save:
+                np.save(f"{args.save}/ours_{raster}_{n}.npy", ours_img[..., :3].astype(np.float16))
+            print(json.dumps(row), flush=True)
     return 0
 
 

@@ -53,6 +53,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--frames", type=int, default=20, help="timed frames (default 20)")
     p.add_argument("--sort", choices=("auto", "gpu", "cpu"), default="auto", help="depth sort (default auto)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--raster", choices=("auto", "quads", "compute"), default="auto", help="rasteriser (default auto)")
     p.add_argument("--target-dtype", choices=("f2", "f4"), default="f2", help="colour target: RGBA16F (f2) or RGBA32F")
 
 
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         raise SystemExit("anchorworld bench render: --splats and --frames must be positive")
     w, h = args.size
     ctx = headless_context(330 if args.sort == "cpu" else 430)
-    splat_pass = SplatPass(ctx, sort=args.sort, capacity=args.splats)
+    splat_pass = SplatPass(ctx, sort=args.sort, capacity=args.splats, raster=args.raster)
     scene = benchmark_scene(args.splats, args.seed)
     t0 = time.perf_counter()
     splat_pass.set("bench", scene)
@@ -107,6 +108,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "layout_bytes_per_splat": stats["layout_bytes_per_splat"],
         "initial_upload_ms": round(1000 * upload_s, 2),
         "sort": stats["sort"],
+        "raster": stats["raster"],
         "renderer": ctx.info.get("GL_RENDERER", "?"),
     }
     splat_pass.release()
