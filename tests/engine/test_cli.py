@@ -87,14 +87,14 @@ def test_bad_files_one_line_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture
 
 
 def test_no_display_falls_back_to_headless_and_names_a_screenshot(tmp_path: Path) -> None:
-    p = run("run", HELLO, "--ticks", "5", cwd=tmp_path)
+    p = run("run", HELLO, "--ticks", "5", "--size", "256x144", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     first = p.stdout.splitlines()[0]
     assert "no display" in first and "hello-screenshot.png" in first
     from PIL import Image
 
     img = np.asarray(Image.open(tmp_path / "hello-screenshot.png").convert("RGB")).astype(float)
-    assert img.shape == (360, 640, 3) and img.std(axis=(0, 1)).max() > 10  # a picture, not a blank frame
+    assert img.shape == (144, 256, 3) and img.std(axis=(0, 1)).max() > 10  # a picture, not a blank frame
 
 
 def test_level_file_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

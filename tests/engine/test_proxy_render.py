@@ -129,7 +129,7 @@ def test_presenter_interpolates_moves(ctx) -> None:
     from engine.game import Game
     from engine.presenter import Presenter
 
-    g = Game()
+    g = Game(systems=["scripts", "rules", "layout", "camera"])  # proxies only: no splat layer
     e = g.box(pos=(0, 0, 5))
     g.tick()
     p = Presenter(g, ctx, (32, 32))

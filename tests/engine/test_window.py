@@ -1,57 +1,70 @@
-"""A real pygame window with an OpenGL 3.3 core context (run under Xvfb: `xvfb-run -a pytest`)."""
+"""A real pygame window with an OpenGL 3.3 core context (run under Xvfb: `xvfb-run -a pytest`).
+
+Each check runs in its own process: a GLX window and the EGL contexts other tests create do not
+mix safely in one process.
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import textwrap
 
-import numpy as np
 import pytest
 
 pytestmark = [pytest.mark.window, pytest.mark.gl,
               pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs a display (run under xvfb-run)")]
 
 
-def test_window_opens_and_shows_proxies() -> None:
-    from engine import presenter as presenter_mod
-    from engine.game import Game
-    from engine.presenter import Presenter
-    from engine.window import ScreenBlit, open_window
+def _run(code: str) -> None:
+    p = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "OK" in p.stdout
 
-    g = Game(seed=1, systems=["scripts", "rules", "layout", "camera"])
-    g.ground()
-    g.box(pos=(0, 0.7, 3), half_extents=(0.7, 0.7, 0.7), material="brick")
-    g.player()
-    g.tick()
-    pygame, ctx = open_window((160, 120), "test")
-    try:
-        assert ctx.version_code >= 330
-        hooks, presenter_mod.presenter_hooks = presenter_mod.presenter_hooks, []
-        try:
-            p = Presenter(g, ctx, (160, 120))
-        finally:
-            presenter_mod.presenter_hooks = hooks
+
+def test_window_opens_and_shows_proxies() -> None:
+    _run("""
+        import numpy as np
+        from engine import presenter as presenter_mod
+        from engine.game import Game
+        from engine.presenter import Presenter
+        from engine.window import ScreenBlit, open_window
+
+        g = Game(seed=1, systems=["scripts", "rules", "layout", "camera"])
+        g.ground()
+        g.box(pos=(0, 0.7, 3), half_extents=(0.7, 0.7, 0.7), material="brick")
+        g.player()
+        g.tick()
+        pygame, ctx = open_window((160, 120), "test")
+        assert ctx.version_code >= 330, ctx.version_code
+        presenter_mod.presenter_hooks.clear()
+        p = Presenter(g, ctx, (160, 120))
         p.render(1.0)
         ScreenBlit(ctx).draw(p.frame.colour)
-        raw = ctx.screen.read(components=3)
+        img = np.frombuffer(ctx.screen.read(components=3), np.uint8).reshape(120, 160, 3)[::-1].astype(int)
         pygame.display.flip()
-        img = np.frombuffer(raw, np.uint8).reshape(120, 160, 3)[::-1].astype(int)
         c = img[60, 80]
-        assert c[0] > c[2] + 20  # the brick box in the middle of the window
+        assert c[0] > c[2] + 20, c  # the brick box in the middle of the window
         p.close()
-    finally:
         pygame.quit()
+        print("OK")
+    """)
 
 
 def test_run_window_loop_with_replay_and_quit() -> None:
-    from engine.game import Game
-    from engine.input import ActionState, Recording
-    from engine.window import run_window
+    _run("""
+        from engine.game import Game
+        from engine.input import ActionState, Recording
+        from engine.window import run_window
 
-    g = Game(seed=1, systems=["scripts", "rules", "layout", "camera"])
-    g.box(pos=(0, 0.5, 3))
-    g.player()
-    rec = Recording([ActionState(axes=(("move_z", 1.0),))] * 1000, seed=1)
-    out = Recording(seed=1)
-    frames = run_window(g, size=(128, 96), replay=rec, recorder=out, max_frames=20)
-    assert frames == 20
-    assert len(out.ticks) == g.tick_count and all(s == rec.ticks[0] for s in out.ticks)
+        g = Game(seed=1, systems=["scripts", "rules", "layout", "camera"])
+        g.box(pos=(0, 0.5, 3))
+        g.player()
+        rec = Recording([ActionState(axes=(("move_z", 1.0),))] * 1000, seed=1)
+        out = Recording(seed=1)
+        frames = run_window(g, size=(128, 96), replay=rec, recorder=out, max_frames=20)
+        assert frames == 20
+        assert len(out.ticks) == g.tick_count and all(s == rec.ticks[0] for s in out.ticks)
+        print("OK")
+    """)
