@@ -110,7 +110,7 @@ class Game:
         self.tick_count = 0
         self.rng = np.random.Generator(np.random.PCG64(self.seed))
         self.vars: dict[str, Any] = {}  # plain data a script keeps across saves (hashed and saved)
-        self.script_path: Path | None = None
+        self.script_path: Path | None = _loading.get("path") if _loading["active"] else None
         self.level_path: Path | None = None
         self.view: View | None = None
         self.layout_delta = LayoutDelta(0)
@@ -387,8 +387,8 @@ class Game:
         from engine.levels import Level
 
         p = Path(path)
-        if not p.is_absolute() and self.script_path is not None and not p.exists():
-            p = self.script_path.parent / p
+        if not p.is_absolute() and self.script_path is not None and (self.script_path.parent / p).exists():
+            p = self.script_path.parent / p  # relative to the game script first, then to the cwd
         level = Level.load(p)
         self.level_path = p
         return level.spawn_into(self.world, skip_existing=self._reloading)

@@ -25,8 +25,8 @@ def exec_script(path: str | Path, reload: bool = False, game: Game | None = None
     if not p.is_file():
         raise InputError(str(path), "", "an existing game script (.py) or level (.level.json)")
     state = game_mod._loading
-    prev = state["active"], state["games"], state.get("seed")
-    state["active"], state["games"], state["seed"] = True, [], seed
+    prev = state["active"], state["games"], state.get("seed"), state.get("path")
+    state["active"], state["games"], state["seed"], state["path"] = True, [], seed, p
     if reload and game is None:
         game = state.get("reload")
     sys.path.insert(0, str(p.parent))
@@ -36,7 +36,7 @@ def exec_script(path: str | Path, reload: bool = False, game: Game | None = None
         made = state["games"]
     finally:
         sys.path.remove(str(p.parent))
-        state["active"], state["games"], state["seed"] = prev
+        state["active"], state["games"], state["seed"], state["path"] = prev
     if game is not None:
         setup = ns.get("setup")
         if callable(setup):

@@ -22,4 +22,4 @@ def _fresh_esper():
             esper.delete_world(name)
     from engine import game as game_mod
 
-    game_mod._loading.update(active=False, games=[], reload=None, seed=None)
+    game_mod._loading.update(active=False, games=[], reload=None, seed=None, path=None)

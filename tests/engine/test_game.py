@@ -144,3 +144,14 @@ def test_seed_override_from_the_cli_loader(tmp_path: Path) -> None:
     script = tmp_path / "s.py"
     script.write_text("from engine import Game\ngame = Game(seed=1)\ngame.run()\n")
     assert load_game(script, seed=9).seed == 9
+
+
+def test_relative_level_path_resolves_next_to_the_script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.levels import Level, LevelEntity
+
+    Level("yard", 1, None, None, [LevelEntity("rock", "", [], {"Transform": Transform(), "Proxy": Proxy()})]).save(
+        tmp_path / "yard.level.json")
+    (tmp_path / "g.py").write_text("from engine import Game\ngame = Game()\ngame.load_level('yard.level.json')\n")
+    monkeypatch.chdir("/")
+    g = load_game(tmp_path / "g.py")
+    assert g.find("rock") is not None
