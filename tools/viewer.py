@@ -127,6 +127,7 @@ def register(sub: Any) -> None:
     p.add_argument("--up", type=parse_vec3, default=(0.0, 1.0, 0.0), metavar="X,Y,Z", help="world up (default 0,1,0)")
     p.add_argument("--background", type=parse_colour, default=(0.0, 0.0, 0.0), metavar="R,G,B", help="default 0,0,0")
     p.add_argument("--sort", choices=("auto", "gpu", "cpu"), default="auto", help="depth sort (default auto)")
+    p.add_argument("--raster", choices=("auto", "quads", "compute"), default="auto", help="rasteriser (default auto)")
     p.add_argument("--frames", type=int, default=0, help="quit after this many frames (0: run until closed)")
     p.add_argument("--screenshot", metavar="PATH", help="save the last frame as PATH (.png) on exit")
     p.set_defaults(func=run, _parser=p)
@@ -167,7 +168,10 @@ def run(args: argparse.Namespace) -> int:
                 continue
         if ctx is None:
             raise AnchorworldError("could not open an OpenGL 3.3 window (is a display available?)")
-        splat_pass = SplatPass(ctx, sort=args.sort if ctx.version_code >= 430 or args.sort == "cpu" else "cpu")
+        if args.raster == "compute" and ctx.version_code < 430:
+            raise AnchorworldError("--raster compute needs OpenGL 4.3; this window has 3.3")
+        sort = args.sort if ctx.version_code >= 430 or args.sort == "cpu" else "cpu"
+        splat_pass = SplatPass(ctx, sort=sort, raster=args.raster)
         splat_pass.set("file", gaussians)
         color = ctx.texture((w, h), 4, dtype="f2")
         fbo = ctx.framebuffer([color], ctx.depth_renderbuffer((w, h)))

@@ -46,7 +46,6 @@ from engine.splats.gaussians import GaussianSet
 SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
 TEX_WIDTH = 4096  # texels per row of every data texture
 ANCHOR_TEXELS = 4
-ANCHOR_ROWS = (MAX_ANCHORS * ANCHOR_TEXELS + TEX_WIDTH - 1) // TEX_WIDTH
 MAX_ROWS = 16384  # GL_MAX_TEXTURE_SIZE on llvmpipe and most GPUs
 _IDENTITY = np.eye(4, dtype=np.float32)
 
@@ -175,7 +174,7 @@ class SplatPass:
         self._anchor_alloc = RangeAllocator(1024)
         self._splats = _DataTexture(ctx, (capacity * SPLAT_TEXELS + TEX_WIDTH - 1) // TEX_WIDTH)
         self._sh = _DataTexture(ctx, 1)
-        self._anchor_tex = _DataTexture(ctx, ANCHOR_ROWS)
+        self._anchor_tex = _DataTexture(ctx, 1)  # grows with the anchor slots in use
         self._anchor_table = np.zeros((MAX_ANCHORS, ANCHOR_TEXELS, 4), np.uint32)
         self._anchors: dict[str, _Anchor] = {}
         self._dirty_anchor_slots: set[int] = set()
@@ -243,6 +242,7 @@ class SplatPass:
             if len(self._anchors) >= MAX_ANCHORS:
                 raise ValueError(f"splat pass: more than {MAX_ANCHORS} anchors")
             slot = self._anchor_alloc.alloc(1)
+            self._anchor_tex.ensure((slot + 1) * ANCHOR_TEXELS)
             start = self._splat_alloc.alloc(n) if n else 0
             sh_start = self._sh_alloc.alloc(n * stride) if n and stride else 0
             a = _Anchor(slot, start, n, sh_start, n * stride, degree, matrix)
@@ -373,7 +373,8 @@ class SplatPass:
         live = slots != FREE_ANCHOR
         view = camera.view.astype(np.float64)
         # z row of view · M for every anchor slot: z = zrow[:3]·p + zrow[3]
-        mats = self._anchor_table[:, :3].view(np.float32).astype(np.float64)  # (A, 3, 4) rows of M
+        used = max(self._anchor_alloc.high_water, 1)
+        mats = self._anchor_table[:used, :3].view(np.float32).astype(np.float64)  # (A, 3, 4) rows of M
         zrows = np.einsum("j,ajk->ak", view[2, :3], mats)
         zrows[:, 3] += view[2, 3]
         zr = zrows[np.where(live, slots, 0)]
