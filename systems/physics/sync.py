@@ -89,28 +89,20 @@ class Sync:
             return
         sim = self.sim
         if self.since < 0:
-            cands = {e for e, _ in world.query(Collider)} | {e for e, _ in world.query(RigidBody)}
-            cands |= {e for e, _ in world.query(CharacterController)}
+            cands = set(_having(world, Collider)) | _having(world, RigidBody) | _having(world, CharacterController)
         else:
             cands = set()
             for t in (Collider, RigidBody, CharacterController, Proxy, Transform):
                 cands |= world.changed(t, self.since)
-            # despawns are not logged per type: find records whose entity is gone
-            if self._structure_changed(world):
-                alive = {e for e, _ in world.query(Collider)} | {e for e, _ in world.query(RigidBody)}
-                alive |= {e for e, _ in world.query(CharacterController)}
-                cands.update(sim.records.keys() - alive)
+            # despawns are not logged per type: diff the id sets (C-level set ops, no sorting)
+            gone = sim.records.keys() - _having(world, Collider)
+            if gone:
+                gone = gone - _having(world, RigidBody) - _having(world, CharacterController)
+            cands.update(gone)
         for e in sorted(cands):
             self._reconcile_one(world, e)
         self._reconcile_joints(world, cands)
         self.since = world.version
-
-    def _structure_changed(self, world: World) -> bool:
-        # esper drops its query cache on any structural change; World.query then builds a new list
-        q = world.query(Transform)
-        changed = q is not getattr(self, "_last_q", None)
-        self._last_q = q
-        return changed
 
     def _reconcile_one(self, world: World, e: int) -> None:
         sim = self.sim
@@ -342,6 +334,22 @@ class Sync:
                 sim.last[rec.slot, 0:7] = pose
                 if row < len(self.shadow):
                     self.shadow[row] = table[row]
+
+
+def _having(world: World, ctype: type) -> set[int] | frozenset[int]:
+    """Ids of the entities with a ``ctype`` component, without building a sorted query.
+
+    esper keeps exactly this set per component type (``esper._components``, esper 3.9 is pinned
+    below 4); reading it is O(1) where ``world.query`` would rebuild and sort a list of every entity
+    after any structural change. Falls back to the query if esper's layout ever differs.
+    """
+    import esper
+
+    world._enter()
+    table = getattr(esper, "_components", None)
+    if isinstance(table, dict):
+        return table.get(ctype, frozenset())
+    return {e for e, _ in world.query(ctype)}  # pragma: no cover
 
 
 def _cc_key(cc: CharacterController) -> tuple[float, ...]:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import rapier3d as rp
 
-from engine.components import Proxy, Transform
+from engine.components import Proxy
 from engine.errors import InputError
 from engine.physics_components import CharacterController, Collider, Joint, RigidBody
 from systems.physics.adapter import Record, Simulation, kcc_for
@@ -162,4 +162,3 @@ class PhysicsSystem:
         self.router.touching = {tuple(p) for p in state["touching"]}  # type: ignore[misc]
         sync.awake_last = np.asarray(state["awake_last"], np.int64)
         sync.since = world.version
-        sync._last_q = world.query(Transform)

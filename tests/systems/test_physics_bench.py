@@ -13,7 +13,9 @@ def test_bench_physics_json_has_tick_rapier_and_ratio():
          "--ticks", "10", "--warmup", "2"],
         capture_output=True, text=True, timeout=120, check=True,
     )
-    row = json.loads(out.stdout.strip().splitlines()[-1])
+    rows = [json.loads(line) for line in out.stdout.strip().splitlines()]
+    row = rows[0]
+    assert rows[1]["case"] == "churn" and rows[1]["reconcile_ms"] > 0
     for key in ("tick_ms", "rapier_ms", "ratio", "physics_stage_ms", "awake_median"):
         assert key in row
     assert row["dynamic"] == 30 and row["static"] == 100

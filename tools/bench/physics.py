@@ -66,7 +66,9 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     """Yield one result row."""
     import numpy as np
 
+    from engine.components import Proxy, Transform
     from engine.errors import InputError
+    from engine.physics_components import Collider, RigidBody
 
     for name in ("dynamic", "static", "ticks"):
         if getattr(args, name) < 1:
@@ -127,3 +129,16 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "rapier_threads": int(phys.sim.world.num_threads),
         "build_s": round(build_s, 2),
     }
+    # churn: one crate spawned and one despawned per tick in the same big world (reconcile cost)
+    churn, spawned = [], []
+    for i in range(min(args.ticks, 60)):
+        spawned.append(g.spawn(Transform((0.0, 40.0, 0.0)), Proxy("box", (0.3, 0.3, 0.3)), RigidBody("dynamic"),
+                               Collider(), uid=f"churn-{i}"))
+        if len(spawned) > 3:
+            g.despawn(spawned.pop(0))
+        c = time.perf_counter()
+        phys.prepare()
+        churn.append(time.perf_counter() - c)
+        g.tick()
+    yield {"area": "physics", "case": "churn", "dynamic": args.dynamic, "static": args.static,
+           "reconcile_ms": round(float(np.median(churn) * 1e3), 3)}
