@@ -147,11 +147,14 @@ class Game:
                 return cand
 
     def spawn(self, *components: Any, uid: str | None = None, name: str | None = None,
-              tags: list[str] | tuple[str, ...] = (), kind: str = "entity") -> int:
+              tags: list[str] | tuple[str, ...] = (), kind: str = "entity", **named: Any) -> int:
         """Create an entity with an Anchor uid (given or ``KIND-N``) and the given components.
 
-        During a hot reload an existing uid returns the existing entity unchanged.
+        Components may be positional or named (``transform=Transform(...), proxy=Proxy(...)``; the
+        keyword is only for readability). During a hot reload an existing uid returns the existing
+        entity unchanged.
         """
+        components = (*components, *named.values())
         uid = self._uid(kind, uid)
         existing = self.world.entity(uid)
         if existing is not None:
