@@ -7,6 +7,9 @@
     @game.on("trigger_enter")
     def entered(game, ev): print(ev.other_uid, "entered", ev.sensor_uid)
 
+Teleporting is writing the entity's ``Transform`` (``game.move(e, pos)``): the physics stage sees the
+changed row and moves the body; a kinematic body (a moving platform) follows its Transform.
+
 Also installs the prefab hook that gives ``game.ground()`` (``physics="static"``), ``game.box(...,
 physics="dynamic")`` and ``game.player()`` (``physics="character"``) their bodies.
 """
@@ -21,6 +24,7 @@ from engine.errors import InputError
 from engine.physics_components import CharacterController, Collider, RigidBody
 from systems.physics.adapter import DYNAMIC
 from systems.physics.queries import Hit, Projection, Queries
+from systems.physics.sync import describe
 
 __all__ = ["Physics", "Hit", "Projection", "prefab_physics"]
 
@@ -42,10 +46,13 @@ class Physics:
         self._system.prepare()
         return self._system.sim
 
+    def _where(self, entity: int) -> str:
+        return describe(self._game.world, entity)
+
     def _body(self, entity: int) -> Any:
         rec = self._sim().records.get(entity)
         if rec is None or rec.view is None:
-            raise InputError(f"entity #{entity}", "RigidBody", "an entity with a rigid body")
+            raise InputError(self._where(entity), "RigidBody", "an entity with a rigid body")
         return rec
 
     @property
@@ -69,7 +76,7 @@ class Physics:
                 continue
             a = np.asarray(v, np.float64).reshape(3)
             if not np.all(np.isfinite(a)):
-                raise InputError(f"entity #{entity}", name, f"3 finite numbers, got {a.tolist()}")
+                raise InputError(self._where(entity), name, f"3 finite numbers, got {a.tolist()}")
             if name == "linear":
                 rec.view.linvel = tuple(a)
             else:
@@ -80,10 +87,10 @@ class Physics:
         """Apply an impulse (3,) N·s at the centre of mass, or at a world ``point`` (3,)."""
         rec = self._body(entity)
         if rec.kind != DYNAMIC:
-            raise InputError(f"entity #{entity}", "RigidBody.kind", "a dynamic body to push")
+            raise InputError(self._where(entity), "RigidBody.kind", "a dynamic body to push")
         a = np.asarray(impulse, np.float64).reshape(3)
         if not np.all(np.isfinite(a)):
-            raise InputError(f"entity #{entity}", "impulse", f"3 finite numbers, got {a.tolist()}")
+            raise InputError(self._where(entity), "impulse", f"3 finite numbers, got {a.tolist()}")
         if point is None:
             rec.view.apply_impulse(tuple(a), True)
         else:
