@@ -384,8 +384,9 @@ class SplatPass:
         order = radix_argsort16(keys)[: int(visible.sum())]
         self._visible = len(order)
         if len(order) * 4 > self._order.size:
+            size = max(len(order) * 4, 2 * self._order.size)
             self._order.release()
-            self._order = self.ctx.buffer(reserve=max(len(order) * 4, 2 * self._order.size))
+            self._order = self.ctx.buffer(reserve=size)
             self._vao.release()
             self._vao = self._make_vao()
         if len(order):

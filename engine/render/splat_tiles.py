@@ -11,6 +11,10 @@ SM. Steps per frame (shaders/splat_project, sort_*, splat_ranges, splat_raster, 
    and at the framebuffer's depth (the proxy pass) when it is a depth texture;
 5. blend the premultiplied image over the framebuffer with ONE, ONE_MINUS_SRC_ALPHA.
 
+The proxy depth test needs the framebuffer's depth attachment to be a depth *texture* (as
+engine/render/frame.py makes it); with a depth renderbuffer, which a compute shader cannot read,
+splats are not hidden by proxies.
+
 Depth is quantised to ``depth_bits`` (32 − tile bits, 19 at 1080p) on a log scale over [near, far]:
 splats closer in depth than that resolution may composite in either order.
 """
@@ -120,6 +124,9 @@ class TileRasterizer:
         has_depth = isinstance(depth, moderngl.Texture)
         prog = self.raster
         if has_depth:
+            # read raw depth values: no shadow comparison while this pass samples it
+            compare = depth.compare_func
+            depth.compare_func = ""
             depth.use(1)
             prog["u_depth"] = 1
         prog["u_has_depth"] = int(has_depth)
@@ -133,6 +140,8 @@ class TileRasterizer:
         self.ranges.bind_to_storage_buffer(7)
         prog.run(self.tiles[0], self.tiles[1])
         ctx.memory_barrier()
+        if has_depth:
+            depth.compare_func = compare
         framebuffer.use()
         ctx.viewport = (0, 0, w, h)
         ctx.disable(moderngl.DEPTH_TEST)

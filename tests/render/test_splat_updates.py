@@ -182,3 +182,46 @@ def test_packing_round_trip(seed):
     assert dots.min() > 1 - 5e-6
     q = unpack_quats(pack_quats(-g.quats))  # q and −q are the same rotation
     assert np.abs((q * g.quats).sum(1)).min() > 1 - 5e-6
+
+
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(["set", "remove", "xform"]),
+        st.sampled_from(["a", "b", "c", "d"]),
+        st.integers(0, 120),  # splat count for set (0 allowed)
+        st.integers(0, 3),  # SH degree for set
+        st.integers(0, 2**16),  # seed
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@pytest.mark.gl
+@settings(max_examples=12, deadline=None)
+@given(ops=OPS, raster=st.sampled_from(["compute", "quads"]))
+def test_any_sequence_of_updates_renders_like_the_reference(ctx, ops, raster):
+    """After any set/remove/xform sequence the picture equals the reference of what is left."""
+    p = SplatPass(ctx, raster=raster, sort="gpu" if raster == "compute" else "cpu", capacity=64)
+    model: dict[str, list] = {}
+    cam = camera(48, 36)
+    for i, (op, name, n, degree, seed) in enumerate(ops):
+        if op == "set":
+            g = random_scene(n, seed=seed, degree=degree, extent=0.5)
+            p.set(name, g)
+            model[name] = [g, model.get(name, [None, np.eye(4, dtype=np.float32)])[1]]
+        elif op == "remove":
+            p.remove(name)
+            model.pop(name, None)
+        elif name in model:
+            rng = np.random.default_rng(seed)
+            m = transform(rng.uniform(0, 360), rng.normal(size=3) + 1e-3, rng.uniform(0.5, 1.5), rng.uniform(-0.5, 0.5, 3))
+            p.xform(name, m)
+            model[name][1] = m
+        if i % 4 == 3:  # draw now and then, so sorting and skipping interleave with updates
+            render_offscreen(p, cam, BG)
+    img = render_offscreen(p, cam, BG)
+    ref = render_reference([tuple(v) for v in model.values()], cam, BG)
+    assert psnr(img, ref) >= 45
+    assert p.stats()["splats"] == sum(len(v[0]) for v in model.values())
+    p.release()
