@@ -90,6 +90,7 @@ class SplatView:
         self._last = time.perf_counter()
         self._seen_tick = -1
         self._overridden: set[str] = set()
+        self._slots_changed = False
         self.game.input.bind("toggle_view", "key:v")
         self.game.input.bind("toggle_stats", "key:f3")
         # Catch up: what the stage has already sent, then the world as it is now (a loaded game
@@ -115,6 +116,7 @@ class SplatView:
                 self.pending_proxies.xform(op.anchor, m)
 
     def on_set(self, op: Any, matrix: np.ndarray | None) -> None:
+        self._slots_changed = True
         self.splats.set(op.anchor, op.gaussians)
         if matrix is not None:
             self.splats.xform(op.anchor, matrix)
@@ -122,6 +124,7 @@ class SplatView:
         self.pending_proxies.remove(op.anchor)
 
     def on_remove(self, anchor: str) -> None:
+        self._slots_changed = True
         self.splats.remove(anchor)
         self.pending_proxies.remove(anchor)
         self.all_proxies.remove(anchor)
@@ -150,7 +153,20 @@ class SplatView:
         if msg is None:
             return 0
         self.receiver.apply_bytes(msg)
+        if self.wait and self._slots_changed:
+            self._repack()
         return len(msg)
+
+    def _repack(self) -> None:
+        """Re-upload every anchor in uid order, so GPU slot positions — which break depth-sort ties —
+        depend only on the scene, not on the order things were generated in (deterministic frames)."""
+        self.splats.clear()
+        for uid in sorted(self.has_splats):
+            a = self.receiver.anchors[uid]
+            self.splats.set(uid, a.gaussians)
+            if a.matrix is not None:
+                self.splats.xform(uid, a.matrix)
+        self._slots_changed = False
 
     def draw(self, camera: Any, frame: Any) -> None:
         """The presenter's extra pass: update from the stage, then draw per the view mode."""
