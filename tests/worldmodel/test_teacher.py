@@ -199,3 +199,17 @@ def test_sampled_cameras_see_the_proxy(teacher: Teacher) -> None:
         out = teacher.render(spec, _cams(spec, 4, seed=int(rng.integers(1000))))
         seen += list(out["alpha"].mean((1, 2)) > 0.01)
     assert np.mean(seen) > 0.9
+
+
+@settings(max_examples=25, deadline=None)
+@given(shape=st.sampled_from(SHAPES), material=st.sampled_from(MATERIAL_NAMES),
+       he=st.tuples(*[st.floats(-4.0, 4.5)] * 3), seed=st.integers(0, 2**40))
+def test_any_spec_builds_a_bounded_mesh_of_bounded_size(shape: str, material: str, he: tuple, seed: int) -> None:
+    """Random and extreme sizes (1 cm to 45 m): finite, inside bounds + margin, within the vertex budget."""
+    half = tuple(float(np.exp(v)) * 0.5 for v in he)
+    verts, offset = build_mesh(shape, half, material, seed)
+    assert verts.dtype == np.float32 and verts.shape[1] == 14 and len(verts) % 3 == 0 and len(verts) > 0
+    assert np.isfinite(verts).all() and np.isfinite(offset).all()
+    lim = (np.asarray(half) + MATERIALS[material].margin) * (1 + 1e-6)
+    assert (np.abs(verts[:, 0:3]) <= lim).all()
+    assert len(verts) < 800_000

@@ -15,9 +15,9 @@ import numpy as np
 
 from engine.splats.vocab import MATERIALS, SHAPES
 from worldmodel.teacher import meshes as M
-from worldmodel.teacher.surface import grid_mesh, grid_triangles, patches, recompute_normals, valid_span
+from worldmodel.teacher.surface import grid_mesh, grid_triangles, patches, recompute_normals, valid_spans
 
-MAX_DETAIL = 12000  # cap on detail pieces per asset; larger surfaces get proportionally larger pieces
+MAX_DETAIL_VERTS = 240_000  # detail budget per asset; beyond it pieces get proportionally larger and fewer
 
 
 class Asset:
@@ -52,14 +52,15 @@ class Asset:
             self.parts.append(M.vertices(tri_p, tri_n, alb, tri_p, np.full(len(tri_p), -1.0), 0.0))
 
     # -- placement ----------------------------------------------------------------------------
-    def scatter(self, density: float, up_only: float = -2.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """Stratified random points over the surface at ``density`` per m² (capped).
+    def scatter(self, density: float, up_only: float = -2.0, cost: int = 96
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Random points over the surface at ``density`` per m², each piece ``cost`` vertices.
 
         Returns (pos (N,3), frames (N,3,3), u (N,), size factor ≥ 1 when the cap thinned them out).
         Points whose normal's y is below ``up_only`` are dropped.
         """
         want = density * self.area
-        factor = max(1.0, math.sqrt(want / MAX_DETAIL))
+        factor = max(1.0, math.sqrt(want * cost / MAX_DETAIL_VERTS))
         ps, frs = [], []
         for patch in self.patches:
             n = int(self.rng.poisson(density * patch.length_u * patch.length_v / factor**2))
@@ -75,46 +76,51 @@ class Asset:
         pos, fr = np.concatenate(ps), np.concatenate(frs)
         return pos, fr, self.rng.random(len(pos)), factor
 
-    def lattice(self, cell_u: float, cell_v: float, stagger: float, gap: float
+    def lattice(self, cell_u: float, cell_v: float, stagger: float, gap: float, cost: int = 36
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Rows of cells (bricks, tiles, planks, panels) in each patch's (u, v) metres.
 
-        Row r's cells are shifted by ``stagger * r`` cells. Cells are clipped at patch borders.
-        Returns (centres (N,3), frames (N,3,3), sizes (N,2) in metres without the gap, u (N,)).
+        Row r's cells are shifted by ``stagger * r`` cells. Cells are clipped at patch borders; flat
+        pieces on a curved patch stay short (half its radius) so they hug the surface. Each piece
+        costs ``cost`` vertices. Returns (centres (N,3), frames (N,3,3), sizes (N,2) in metres
+        without the gap, u (N,)).
         """
-        total = sum(math.ceil(p.length_u / cell_u) * math.ceil(p.length_v / cell_v) for p in self.patches)
-        k = max(1.0, math.sqrt(total / MAX_DETAIL))
-        cell_u, cell_v, gap = cell_u * k, cell_v * k, gap * k
+        cells = [(min(cell_u, 0.5 * p.radius), min(cell_v, 0.5 * p.radius)) for p in self.patches]
+        total = sum(math.ceil(p.length_u / cu) * math.ceil(p.length_v / cv) for p, (cu, cv) in zip(self.patches, cells, strict=True))
+        k = max(1.0, math.sqrt(total * cost / MAX_DETAIL_VERTS))
+        gap = gap * k
         cs, frs, szs = [], [], []
-        for patch in self.patches:
-            # Flat pieces on a curved patch stay short so they hug the surface.
-            cu, cv = min(cell_u, 0.5 * patch.radius), min(cell_v, 0.5 * patch.radius)
-            rows = max(1, math.ceil(patch.length_v / cv - 1e-9))
+        for patch, (cu, cv) in zip(self.patches, cells, strict=True):
+            cu, cv = cu * k, cv * k
+            lu, lv = patch.length_u, patch.length_v
+            rows = max(1, math.ceil(lv / cv - 1e-9))
             phase = self.rng.random()
-            for r in range(rows):
-                v0, v1 = r * cv, min((r + 1) * cv, patch.length_v)
-                shift = ((stagger * r + phase) % 1.0) * cu
-                lo_u, hi_u = 0.0, patch.length_u
-                if patch.masked:  # clip the row to the part of it on the surface, at both its edges
-                    spans = [valid_span(patch, v / patch.length_v) for v in (v0, v1)]
-                    if any(sp is None for sp in spans):
-                        continue
-                    lo_u = max(sp[0] for sp in spans) * patch.length_u  # type: ignore[index]
-                    hi_u = min(sp[1] for sp in spans) * patch.length_u  # type: ignore[index]
-                starts = np.arange(lo_u - shift, hi_u, cu)
-                u0 = np.maximum(starts, lo_u)
-                u1 = np.minimum(starts + cu, hi_u)
-                keep = (u1 - u0) > 0.25 * min(cu, hi_u - lo_u)
-                u0, u1 = u0[keep], u1[keep]
-                if len(u0) == 0:
-                    continue
-                s = (u0 + u1) / 2 / patch.length_u
-                t = np.full_like(s, (v0 + v1) / 2 / patch.length_v)
-                p, nr, du, ok = patch.layout(s, t)
-                size = np.stack([u1 - u0 - gap, np.full_like(u0, v1 - v0 - gap)], -1)
-                cs.append(p[ok])
-                frs.append(M.frames(nr[ok], du[ok]))
-                szs.append(np.maximum(size[ok], 0.2 * gap))
+            r = np.arange(rows)
+            v0, v1 = r * cv, np.minimum((r + 1) * cv, lv)
+            shift = ((stagger * r + phase) % 1.0) * cu
+            lo, hi, row_ok = np.zeros(rows), np.full(rows, lu), np.ones(rows, bool)
+            if patch.masked:  # clip each row to the part of it on the surface, at both its edges
+                for edge in (v0, v1):
+                    lo_e, hi_e = valid_spans(patch, edge / lv)
+                    row_ok &= np.isfinite(lo_e)
+                    lo = np.maximum(lo, np.where(np.isfinite(lo_e), lo_e, 0.0) * lu)
+                    hi = np.minimum(hi, np.where(np.isfinite(hi_e), hi_e, 0.0) * lu)
+            ncol = int(math.ceil(lu / cu)) + 2
+            starts = (lo - shift)[:, None] + np.arange(ncol)[None, :] * cu
+            u0 = np.maximum(starts, lo[:, None])
+            u1 = np.minimum(starts + cu, hi[:, None])
+            keep = (starts < hi[:, None]) & row_ok[:, None] & \
+                ((u1 - u0) > 0.25 * np.minimum(cu, hi - lo)[:, None]) & (hi > lo)[:, None]
+            u0, u1 = u0[keep], u1[keep]
+            rv0 = np.broadcast_to(v0[:, None], keep.shape)[keep]
+            rv1 = np.broadcast_to(v1[:, None], keep.shape)[keep]
+            if len(u0) == 0:
+                continue
+            p, nr, du, ok = patch.layout((u0 + u1) / 2 / lu, (rv0 + rv1) / 2 / lv)
+            size = np.stack([u1 - u0 - gap, rv1 - rv0 - gap], -1)
+            cs.append(p[ok])
+            frs.append(M.frames(nr[ok], du[ok]))
+            szs.append(np.maximum(size[ok], 0.2 * gap))
         if not cs:
             return np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros((0, 2)), np.zeros(0)
         c = np.concatenate(cs)
@@ -156,7 +162,7 @@ def _slab(a: Asset, centres: np.ndarray, fr: np.ndarray, size: np.ndarray, depth
 
 def grass(a: Asset) -> None:
     a.base((0.09, 0.14, 0.05), spacing=0.1)
-    pos, fr, u, f = a.scatter(70.0, up_only=-0.3)
+    pos, fr, u, f = a.scatter(70.0, up_only=-0.3, cost=50)
     n = len(pos)
     blades = a.rng.integers(4, 8, n)
     idx = np.repeat(np.arange(n), blades)
@@ -176,7 +182,7 @@ def grass(a: Asset) -> None:
 
 def dirt(a: Asset) -> None:
     a.base((0.28, 0.18, 0.10), spacing=0.04, displace=lambda p, n: a.margin * 0.7 * a.noise(p, 7.0), max_cells=64)
-    pos, fr, u, f = a.scatter(160.0)
+    pos, fr, u, f = a.scatter(160.0, cost=24)
     n = len(pos)
     size = (0.01 + 0.025 * a.rng.random(n)) * f
     sc = np.stack([size, size * (0.6 + 0.6 * a.rng.random(n)), np.minimum(size * 0.6, a.margin * 0.9)], -1)
@@ -194,7 +200,7 @@ def sand(a: Asset) -> None:
         return a.margin * 0.8 * (0.5 + 0.5 * np.sin(phase)) ** 1.5
 
     a.base((0.62, 0.52, 0.33), spacing=0.02, displace=ripples, max_cells=80)
-    pos, fr, u, f = a.scatter(25.0)
+    pos, fr, u, f = a.scatter(25.0, cost=24)
     n = len(pos)
     size = (0.004 + 0.008 * a.rng.random(n)) * f
     sc = np.stack([size, size, np.minimum(size * 0.7, a.margin * 0.9)], -1)
@@ -249,7 +255,7 @@ def bark(a: Asset) -> None:
 
 def foliage(a: Asset) -> None:
     a.base((0.04, 0.12, 0.03), spacing=0.1)
-    pos, fr, u, f = a.scatter(45.0)
+    pos, fr, u, f = a.scatter(45.0, cost=51)
     n = len(pos)
     leaves = a.rng.integers(6, 12, n)
     idx = np.repeat(np.arange(n), leaves)
@@ -294,13 +300,13 @@ def water(a: Asset) -> None:
 def metal(a: Asset) -> None:
     a.base((0.20, 0.20, 0.21), spacing=0.2)
     k = 0.7 + 0.5 * a.rng.random()
-    c, fr, size, u = a.lattice(0.6 * k, 0.4 * k, 0.0, 0.008)
+    c, fr, size, u = a.lattice(0.6 * k, 0.4 * k, 0.0, 0.008, cost=36 + 12 * 24)
     n = len(c)
     alb = a.colours(n, [(0.55, 0.56, 0.58), (0.50, 0.52, 0.55), (0.58, 0.57, 0.55)], 0.06)
     depth = np.full(n, a.margin * 0.5)
     _slab(a, c, fr, size, depth, alb, u)
     # Rivets along the two long edges of every panel.
-    per = np.maximum(2, (size[:, 0] / 0.08).astype(int))
+    per = np.clip((size[:, 0] / 0.08).astype(int), 2, 12)
     idx = np.repeat(np.arange(n), per * 2)
     first = np.repeat(np.cumsum(per * 2) - per * 2, per * 2)
     j = np.arange(len(idx)) - first  # 0 .. 2*per-1 within a panel

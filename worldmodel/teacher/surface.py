@@ -234,10 +234,10 @@ def recompute_normals(p: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     return n
 
 
-def valid_span(patch: Patch, t: float, samples: int = 129) -> tuple[float, float] | None:
-    """The (s0, s1) range of a masked patch's row at ``t`` that lies on the surface (None: empty)."""
+def valid_spans(patch: Patch, t: np.ndarray, samples: int = 129) -> tuple[np.ndarray, np.ndarray]:
+    """For rows at ``t`` (R,) of a masked patch: the (s0, s1) range of each row on the surface,
+    (R,) each, ``inf``/``-inf`` where a row is empty."""
     s = np.linspace(0.0, 1.0, samples)
-    ok = patch.layout(s, np.full_like(s, t))[3]
-    if not ok.any():
-        return None
-    return float(s[ok].min()), float(s[ok].max())
+    ss, tt = np.broadcast_arrays(s[None, :], np.asarray(t, float)[:, None])
+    ok = patch.layout(np.ascontiguousarray(ss), np.ascontiguousarray(tt))[3]
+    return np.where(ok, ss, np.inf).min(1), np.where(ok, ss, -np.inf).max(1)
