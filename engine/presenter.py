@@ -17,7 +17,6 @@ import numpy as np
 
 from engine.components import transform_matrix
 from engine.layout import LayoutDelta, full_layout
-from engine.render.frame import FrameRenderer
 
 presenter_hooks: list[Callable[[Presenter], None]] = []
 
@@ -34,6 +33,8 @@ class Presenter:
     """Keeps a FrameRenderer in sync with a game and renders its view."""
 
     def __init__(self, game: Any, ctx: Any, size: tuple[int, int]) -> None:
+        from engine.render.frame import FrameRenderer  # moderngl only when something is drawn
+
         self.game = game
         self.ctx = ctx
         self.frame = FrameRenderer(ctx, size)

@@ -149,7 +149,8 @@ def run_loaded(game: Any, args: argparse.Namespace) -> int:
         from engine.window import run_window
 
         size = args.size or (1280, 720)
-        run_window(game, size=size, max_ticks=args.ticks, replay=replay, recorder=recorder)
+        run_window(game, size=size, max_ticks=args.ticks, replay=replay, recorder=recorder, screenshot=screenshot)
+        screenshot = None  # written by the window (one GL context per process)
     if recorder is not None:
         recorder.save(args.record)
     if args.save:

@@ -39,6 +39,9 @@ def atomic_write(path: str | Path, data: bytes) -> None:
     d = p.parent if str(p.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=d)
     try:
+        um = os.umask(0)
+        os.umask(um)
+        os.fchmod(fd, 0o666 & ~um)  # mkstemp makes 0600; give the file the usual permissions
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -62,7 +62,7 @@ def load_game(path: str | Path, seed: int | None = None) -> Game:
         g = Game(seed=level.seed if seed is None else seed, name=level.name or p.stem)
         g.level_path = p.resolve()
         level.spawn_into(g.world)
-        if level.player_start is not None:
+        if level.player_start is not None and g.find("player") is None:
             g.player(pos=level.player_start["pos"], yaw=level.player_start.get("yaw", 0.0))
         if level.script:
             script = (p.parent / level.script).resolve()

@@ -127,8 +127,12 @@ class _Devices:
 
 
 def run_window(game: Any, size: tuple[int, int] = (1280, 720), max_ticks: int | None = None,
-               replay: Recording | None = None, recorder: Recording | None = None, max_frames: int | None = None) -> int:
-    """Play ``game`` in a window until closed (or ``max_ticks`` ticks / ``max_frames`` frames); returns frames drawn."""
+               replay: Recording | None = None, recorder: Recording | None = None, max_frames: int | None = None,
+               screenshot: str | Path | None = None) -> int:
+    """Play ``game`` in a window until closed (or ``max_ticks`` ticks / ``max_frames`` frames); returns frames drawn.
+
+    ``screenshot``: write the final frame (rendered with the window's own context) to this PNG.
+    """
     from engine.presenter import Presenter
 
     pygame, ctx = open_window(size, f"Anchorworld — {game.name}")
@@ -210,6 +214,9 @@ def run_window(game: Any, size: tuple[int, int] = (1280, 720), max_ticks: int | 
                                            f"{fps:.0f} fps {status}")
             if max_frames is not None and frames >= max_frames:
                 break
+        if screenshot is not None:
+            presenter.render(1.0)
+            presenter.frame.screenshot(screenshot)
     finally:
         presenter.close()
         pygame.quit()
