@@ -53,6 +53,7 @@ class EventRouter:
         self.touching: set[tuple[int, int]] = set()  # (a, b) with a < b
         self.pending: list[tuple[str, Any]] = []
         self.uids: dict[int, str | None] = {}  # uids of entities in a pair (they outlive a despawn)
+        self.verify: set[int] = set()  # entities whose collider was rebuilt: re-check their pairs
 
     def forget(self, entity: int, uid_of: Any) -> None:
         """An entity left the simulation: end its overlaps now (exit events), drop its contacts."""
@@ -69,6 +70,34 @@ class EventRouter:
             self.touching.discard(pair)
             self.pending.append(("collision_stop", CollisionEvent(pair[0], pair[1], uid_of(pair[0]), uid_of(pair[1]))))
         self.uids.pop(entity, None)
+
+    def recheck_later(self, entity: int) -> None:
+        """An entity's collider was rebuilt (new handle): confirm its pairs after the next step."""
+        self.verify.add(entity)
+
+    def _recheck(self, sim: Simulation, uid_of: Any, out: list[tuple[str, Any]]) -> None:
+        # Rapier reports a rebuilt collider's overlaps as new pairs (deduplicated above) and never
+        # ends the old handle's: ask the narrow phase whether each remembered pair still holds
+        verify, self.verify = self.verify, set()
+        np_ = sim.world.narrow_phase
+
+        def handles(pair: tuple[int, int]) -> tuple[Any, Any] | None:
+            r0, r1 = sim.records.get(pair[0]), sim.records.get(pair[1])
+            if r0 is None or r1 is None or r0.collider is None or r1.collider is None:
+                return None
+            return r0.collider, r1.collider
+
+        for pair in sorted(p for p in self.inside if p[0] in verify or p[1] in verify):
+            h = handles(pair)
+            if h is None or not np_.intersection_pair(h[0], h[1]):
+                self.inside.discard(pair)
+                out.append(("trigger_exit", TriggerEvent(pair[0], pair[1], uid_of(pair[0]), uid_of(pair[1]))))
+        for pair in sorted(p for p in self.touching if p[0] in verify or p[1] in verify):
+            h = handles(pair)
+            cp = None if h is None else np_.contact_pair(h[0], h[1])
+            if cp is None or not cp.has_any_active_contact:
+                self.touching.discard(pair)
+                out.append(("collision_stop", CollisionEvent(pair[0], pair[1], uid_of(pair[0]), uid_of(pair[1]))))
 
     def collect(self, sim: Simulation, uid_of: Any) -> list[tuple[str, Any]]:
         """Drain Rapier's events of the last step; returns ``[(event name, payload)]`` in order."""
@@ -111,6 +140,8 @@ class EventRouter:
             elif not ev.started and pair in self.touching:
                 self.touching.discard(pair)
                 out.append(("collision_stop", CollisionEvent(a, b, uid_of(a), uid_of(b))))
+        if self.verify:
+            self._recheck(sim, uid_of, out)
         return out
 
     @staticmethod

@@ -75,6 +75,7 @@ class Sync:
         self.characters: dict[int, Any] = {}  # entity → (rapier KCC, id(CharacterController))
         self.awake_last = np.zeros(0, np.int64)
         self.on_remove: list[Any] = []
+        self.on_rebuild: list[Any] = []
         # a copy of the world's transform table as of the last sync, and row → slot; the per-tick
         # teleport check is then one contiguous compare instead of a gather over every slot
         self.shadow = np.zeros((0, 10), np.float64)
@@ -147,9 +148,13 @@ class Sync:
                 rec.view.linvel, rec.view.angvel = keep
             self.keys[e] = key
         else:
-            sim.row_of[rec.slot] = row
+            if sim.row_of[rec.slot] != row:
+                sim.row_of[rec.slot] = row
+                sim.structure_version += 1
             if spec != rec.spec and collider is not None and spec is not None:
                 sim.reshape(where, e, spec, collider)
+                for fn in self.on_rebuild:
+                    fn(e)
         if cc is not None:
             from systems.physics.adapter import kcc_for
 
@@ -160,7 +165,11 @@ class Sync:
             self.characters.pop(e, None)
 
     def remove(self, e: int, despawned: bool = True) -> None:
-        """Drop an entity's body/collider (its joints go with the body)."""
+        """Drop an entity's body/collider (its joints go with the body).
+
+        ``despawned=False`` is a rebuild (new parameters): the ``on_rebuild`` hooks run instead of
+        ``on_remove``, so overlaps are re-checked rather than ended.
+        """
         rec = self.sim.records.get(e)
         if rec is not None and rec.collider is not None:
             self.sim.by_collider.pop(rec.collider, None)
@@ -168,7 +177,7 @@ class Sync:
         self.keys.pop(e, None)
         self.characters.pop(e, None)
         self.joints.pop(e, None)
-        for fn in self.on_remove:
+        for fn in self.on_remove if despawned else self.on_rebuild:
             fn(e)
 
     # ------------------------------------------------------------------ joints

@@ -56,6 +56,7 @@ class PhysicsSystem:
         self.sim = Simulation(self.gravity, float(self.game.dt))
         self.sync = Sync(self.sim)
         self.sync.on_remove.append(lambda e: self.router.forget(e, self._uid))
+        self.sync.on_rebuild.append(self.router.recheck_later)
         self.router = EventRouter()
 
     def _uid(self, entity: int) -> str | None:

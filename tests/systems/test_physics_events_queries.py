@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.components import Transform
+from engine.components import Proxy, Transform
 from engine.errors import InputError
 from engine.game import Game
 from engine.input import ActionState
@@ -190,3 +190,28 @@ def test_corrupt_physics_state_in_a_save_is_an_input_error():
                                     "inside": [], "touching": [], "awake_last": []})
     with pytest.raises(InputError, match="snapshot"):
         g.tick()
+
+
+def test_resizing_or_rebuilding_a_sensor_keeps_overlaps_exactly_once():
+    g = make_game()
+    g.ground()
+    zone = g.spawn(Transform((0, 1, 0)), Proxy("box", (1, 1, 1)), Collider(sensor=True), uid="zone")
+    ball = g.spawn(Transform((0.8, 1, 0)), RigidBody("dynamic", gravity_scale=0.0), Collider("sphere", radius=0.1), uid="ball")
+    log: list[str] = []
+    g.on("trigger_enter")(lambda game, ev: log.append("enter"))
+    g.on("trigger_exit")(lambda game, ev: log.append("exit"))
+    for _ in range(3):
+        g.tick()
+    assert log == ["enter"]
+    g.set(ball, RigidBody("dynamic", gravity_scale=0.0, linear_damping=0.5))  # rebuilt body, still inside
+    for _ in range(3):
+        g.tick()
+    assert log == ["enter"]
+    g.restyle(zone, half_extents=(0.5, 1, 1))  # the zone shrinks away from the ball
+    for _ in range(3):
+        g.tick()
+    assert log == ["enter", "exit"]
+    g.restyle(zone, half_extents=(1.5, 1, 1))  # and grows back over it
+    for _ in range(3):
+        g.tick()
+    assert log == ["enter", "exit", "enter"]
