@@ -143,3 +143,12 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "device": device,
         "renderer": ctx_info,
     }
+
+
+if __name__ == "__main__":  # python -m tools.bench.loop [--seconds S] [--size WxH] [--device cuda]
+    import json
+
+    _parser = argparse.ArgumentParser(description="bench loop (same as anchorworld bench loop --json)")
+    add_arguments(_parser)
+    for _row in run(_parser.parse_args()):
+        print(json.dumps(_row), flush=True)
