@@ -1,7 +1,8 @@
 // Splat pass: one instanced triangle strip (4 vertices) per splat, instances in back-to-front
 // order through the per-instance attribute a_index (the sorted splat slot). Vertex and fragment
 // stages share this file, split by VERTEX_SHADER / FRAGMENT_SHADER; the loader prepends
-// "#version 330 core", GL_ARB_shading_language_packing (unpackHalf2x16) and splat_common.glsl.
+// "#version 330 core", GL_ARB_shading_language_packing when present (else halves are decoded by
+// hand) and splat_common.glsl.
 //
 // Data (layouts documented in engine/render/splat_packing.py, which packs them):
 //   u_splats  RGBA32UI, 4096 texels wide, 2 texels (32 bytes) per splat, anchor-local:

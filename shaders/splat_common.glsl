@@ -18,7 +18,19 @@ uvec4 fetch(usampler2D tex, uint texel) {
     return texelFetch(tex, ivec2(int(texel & 4095u), int(texel >> 12)), 0);
 }
 
+#if (__VERSION__ >= 420 || defined(GL_ARB_shading_language_packing)) && !defined(SPLAT_MANUAL_HALF)
 vec2 halves(uint bits) { return unpackHalf2x16(bits); }
+#else
+// GL 3.3 without the packing extension: decode IEEE half floats by hand
+float half_to_float(uint h) {
+    uint e = (h >> 10) & 31u;
+    float m = float(h & 1023u);
+    float v = e == 0u ? m * exp2(-24.0) : (e == 31u ? 65504.0 : (1.0 + m / 1024.0) * exp2(float(e) - 15.0));
+    return (h & 32768u) != 0u ? -v : v;
+}
+vec2 halves(uint bits) { return vec2(half_to_float(bits & 65535u), half_to_float(bits >> 16)); }
+#define unpackHalf2x16(b) halves(b)
+#endif
 
 vec4 unpack_quat(uint code) {
     uint big = code >> 30;

@@ -62,11 +62,11 @@ class _Anchor:
 
 
 def _shader_source(name: str, stage: str, version: str = "330 core") -> str:
-    """GLSL source: version line, packing extension, the stage define, splat_common.glsl, then ``name``."""
+    """GLSL source: version line, packing extension if present, the stage define, splat_common.glsl, then ``name``."""
     common = (SHADER_DIR / "splat_common.glsl").read_text()
     body = (SHADER_DIR / name).read_text()
     return (
-        f"#version {version}\n#extension GL_ARB_shading_language_packing : require\n"
+        f"#version {version}\n#extension GL_ARB_shading_language_packing : enable\n"
         f"#define {stage}\n" + common + "\n" + body
     )
 
