@@ -62,3 +62,41 @@ def test_truncated_or_extended(which: int, cut: int, tail: bytes) -> None:
     data = VALID[which]
     _decode_never_crashes(data[: cut % len(data)])
     _decode_never_crashes(data + tail)
+
+
+_ANCHORS = st.sampled_from(["a", "b", "c"])
+_OPS = st.one_of(
+    st.builds(lambda a, m: ProxyOp(a, "box", (1.0, 0.5, 1.0), m), _ANCHORS, st.sampled_from(["brick", "stone", "grass"])),
+    st.builds(lambda a, n: SetOp(a, _set(n)), _ANCHORS, st.integers(0, 5)),
+    st.builds(lambda a, x: XformOp(a, np.diag([1.0, 1.0, 1.0, 1.0]) + np.eye(4, k=3) * x), _ANCHORS,
+              st.floats(-100, 100, allow_nan=False)),
+    st.builds(lambda a: wire.RemoveOp(a), _ANCHORS),
+)
+
+
+def _set(n: int) -> GaussianSet:
+    rng = np.random.default_rng(n)
+    q = rng.normal(size=(n, 4))
+    q /= np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-9)
+    return GaussianSet(rng.normal(size=(n, 3)), rng.uniform(0.01, 0.1, (n, 3)), q, rng.uniform(0.1, 0.9, n),
+                       rng.normal(size=(n, 1, 3)))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(_OPS, max_size=5), max_size=6))
+def test_a_late_client_gets_the_same_state_from_one_keyframe(messages: list) -> None:
+    """Any sequence of deltas, then a keyframe to a new client: both hold the same anchors and bytes."""
+    live = SplatScene()
+    for seq, ops in enumerate(messages):
+        live.apply_bytes(wire.encode(SplatDelta(seq, ops)))
+    late = SplatScene()
+    late.apply_bytes(live.keyframe())
+    assert set(late.anchors) == set(live.anchors)
+    for uid, a in live.anchors.items():
+        b = late.anchors[uid]
+        assert (a.gaussians is None) == (b.gaussians is None)
+        if a.gaussians is not None:
+            assert a.gaussians.equals(b.gaussians)
+        assert (a.matrix is None) == (b.matrix is None) and (a.matrix is None or np.array_equal(a.matrix, b.matrix))
+        assert a.proxy == b.proxy
+    assert late.keyframe() == live.keyframe()
