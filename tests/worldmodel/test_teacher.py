@@ -65,9 +65,10 @@ def _unproject(cam: Camera, depth: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("material", MATERIAL_NAMES)
 def test_depth_points_lie_inside_bounds_plus_margin(teacher: Teacher, material: str) -> None:
+    """Every shape of every material renders, and every surface point seen lies in bounds + margin."""
     m = MATERIALS[material].margin
     for shape, he in (("box", (0.4, 0.3, 0.5)), ("sphere", (0.3, 0.5, 0.3)), ("plane", (0.6, 0.05, 0.4)),
-                      ("ramp", (0.5, 0.3, 0.3)), ("capsule", (0.25, 0.6, 0.25))):
+                      ("ramp", (0.5, 0.3, 0.3)), ("capsule", (0.25, 0.6, 0.25)), ("cylinder", (0.3, 0.4, 0.2))):
         spec = ProxySpec(shape, he, material, 3, (0.5, 0.0, 0.5, 0.0))
         cams = _cams(spec, 4, seed=7)
         out = teacher.render(spec, cams)

@@ -32,7 +32,17 @@ How the seed maps to variation: a generator seeded with (style_seed, material id
 places and sizes every piece and picks its colour, and picks a 3D offset into one fixed noise field
 (mottling, cracks, snow and char patterns are that field seen through the offset). The mesh is a
 pure function of (shape, half-extents, material, style_seed); the picture of (spec, camera).
-Same spec ⇒ bit-identical render on the same machine.
+Same spec ⇒ bit-identical render on the same machine. Every vertex is clipped into the proxy's
+half-extent box plus the material margin (``engine.splats.vocab.Material.margin``); detail budgets
+are counted in vertices (240k per asset), so huge proxies get larger, sparser pieces.
+
+Splits: ``split_of`` / ``sampling`` — held-out specs have style seeds ≥ 1_000_000 and sizes and
+non-zero states in interleaved bands never drawn for training. Datasets on disk: ``worldmodel.data``
+(``anchorworld worldmodel data --out DIR ...``). Speed probe: ``python -m worldmodel.teacher``.
+
+Smoothness of the teacher itself (masked PSNR between s and s+0.05, 128 px orbit views): damage
+≈ 43 dB, wetness ≈ 57 dB, burn ≈ 45 dB, snow ≈ 33 dB (worst ≈ 21 dB: snow is a large change of
+colour, so even a perfectly linear fade from dark to white moves each pixel ~0.04 per 0.05 step).
 """
 
 from worldmodel.teacher.renderer import Teacher, mesh_key
