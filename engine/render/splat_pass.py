@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import moderngl
 import numpy as np
 
 from engine.render.camera import Camera
@@ -41,12 +40,11 @@ from engine.render.splat_packing import (
     pack_splats,
 )
 from engine.render.splat_sort import GpuRadixSort, depth_keys16, radix_argsort16
+from engine.render.splat_textures import TEX_WIDTH, DataTexture
 from engine.splats.gaussians import GaussianSet
 
 SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
-TEX_WIDTH = 4096  # texels per row of every data texture
 ANCHOR_TEXELS = 4
-MAX_ROWS = 16384  # GL_MAX_TEXTURE_SIZE on llvmpipe and most GPUs
 _IDENTITY = np.eye(4, dtype=np.float32)
 
 
@@ -85,61 +83,6 @@ def check_matrix(matrix: Any, source: str = "xform") -> np.ndarray:
     return m.astype(np.float32)
 
 
-class _DataTexture:
-    """A growable RGBA32UI texture addressed as a 1-D array of texels, ``TEX_WIDTH`` per row."""
-
-    def __init__(self, ctx: Any, rows: int) -> None:
-        self.ctx = ctx
-        self.rows = max(1, rows)
-        self.tex = ctx.texture((TEX_WIDTH, self.rows), 4, dtype="u4")
-        self.tex.filter = (moderngl.NEAREST, moderngl.NEAREST)
-
-    def ensure(self, texels: int) -> None:
-        """Grow (doubling rows) to hold ``texels``, copying the old contents GPU-side."""
-        need = (texels + TEX_WIDTH - 1) // TEX_WIDTH
-        if need <= self.rows:
-            return
-        rows = self.rows
-        while rows < need:
-            rows *= 2
-        if rows > MAX_ROWS:
-            if need > MAX_ROWS:
-                raise ValueError(f"splat pass: {texels} texels exceed the {MAX_ROWS}-row texture limit")
-            rows = MAX_ROWS
-        new = self.ctx.texture((TEX_WIDTH, rows), 4, dtype="u4")
-        new.filter = self.tex.filter
-        staging = self.ctx.buffer(reserve=TEX_WIDTH * self.rows * 16)
-        self.tex.read_into(staging)
-        new.write(staging, viewport=(0, 0, TEX_WIDTH, self.rows))
-        staging.release()
-        self.tex.release()
-        self.tex, self.rows = new, rows
-
-    def write(self, first: int, data: np.ndarray) -> int:
-        """Write ``data`` (n, 4) uint32 texels from texel ``first``; returns the bytes uploaded."""
-        data = np.ascontiguousarray(data, np.uint32).reshape(-1, 4)
-        n = len(data)
-        pos, i = first, 0
-        while i < n:
-            x, y = pos % TEX_WIDTH, pos // TEX_WIDTH
-            if x == 0 and n - i >= TEX_WIDTH:
-                rows = (n - i) // TEX_WIDTH
-                take = rows * TEX_WIDTH
-                self.tex.write(data[i : i + take].tobytes(), viewport=(0, y, TEX_WIDTH, rows))
-            else:
-                take = min(TEX_WIDTH - x, n - i)
-                self.tex.write(data[i : i + take].tobytes(), viewport=(x, y, take, 1))
-            pos += take
-            i += take
-        return n * 16
-
-    def nbytes(self) -> int:
-        return TEX_WIDTH * self.rows * 16
-
-    def release(self) -> None:
-        self.tex.release()
-
-
 class SplatPass:
     """Draws anchored Gaussians into a framebuffer that may already hold the proxy pass's depth.
 
@@ -172,9 +115,9 @@ class SplatPass:
         self._splat_alloc = RangeAllocator(capacity)
         self._sh_alloc = RangeAllocator(1024)
         self._anchor_alloc = RangeAllocator(1024)
-        self._splats = _DataTexture(ctx, (capacity * SPLAT_TEXELS + TEX_WIDTH - 1) // TEX_WIDTH)
-        self._sh = _DataTexture(ctx, 1)
-        self._anchor_tex = _DataTexture(ctx, 1)  # grows with the anchor slots in use
+        self._splats = DataTexture(ctx, (capacity * SPLAT_TEXELS + TEX_WIDTH - 1) // TEX_WIDTH)
+        self._sh = DataTexture(ctx, 1)
+        self._anchor_tex = DataTexture(ctx, 1)  # grows with the anchor slots in use
         self._anchor_table = np.zeros((MAX_ANCHORS, ANCHOR_TEXELS, 4), np.uint32)
         self._anchors: dict[str, _Anchor] = {}
         self._dirty_anchor_slots: set[int] = set()
