@@ -69,7 +69,7 @@ class Physics:
         return np.array(self._body(entity).view.angvel.to_tuple())
 
     def set_velocity(self, entity: int, linear: Any = None, angular: Any = None) -> None:
-        """Set a dynamic body's linear (3,) and/or angular (3,) velocity and wake it."""
+        """Set a dynamic body's linear (3,) and/or angular (3,) velocity and wake it (locked axes stay still)."""
         rec = self._body(entity)
         for name, v in (("linear", linear), ("angular", angular)):
             if v is None:
@@ -77,9 +77,13 @@ class Physics:
             a = np.asarray(v, np.float64).reshape(3)
             if not np.all(np.isfinite(a)):
                 raise InputError(self._where(entity), name, f"3 finite numbers, got {a.tolist()}")
+            # Rapier keeps locked axes still against forces and contacts but not against a
+            # velocity written directly: drop the locked components here
             if name == "linear":
+                a = a * np.asarray(rec.view.enabled_translations, np.float64)
                 rec.view.linvel = tuple(a)
             else:
+                a = a * np.asarray(rec.view.enabled_rotations, np.float64)
                 rec.view.angvel = tuple(a)
         rec.view.wake_up()
 

@@ -190,3 +190,25 @@ def test_character_walks_through_colliders_its_mask_excludes():
 
     assert run(0xFFFFFFFF) < 1.6  # blocked by the wall at x = 1.8
     assert run(0xFFFFFFFF & ~0b100) > 3.0  # its mask ignores group 2: walks through
+
+
+def test_body_options_locked_axes_gravity_scale_damping_and_mass():
+    g = make_game()
+    g.ground()
+    floater = g.spawn(Transform((0, 3, 0)), Proxy("box"), RigidBody("dynamic", gravity_scale=0.0), Collider(), uid="floater")
+    rail = g.spawn(Transform((3, 3, 0)), Proxy("box"), RigidBody("dynamic", lock_translation=(True, False, True),
+                                                                  lock_rotation=(True, True, True)), Collider(), uid="rail")
+    heavy = g.spawn(Transform((-3, 3, 0)), Proxy("box"), RigidBody("dynamic", mass=42.0, ccd=True), Collider(), uid="heavy")
+    damped = g.spawn(Transform((6, 3, 0)), Proxy("box"), RigidBody("dynamic", gravity_scale=0.0, linear_damping=5.0),
+                     Collider(), uid="damped")
+    g.physics.set_velocity(rail, (5.0, 0.0, 5.0), angular=(3.0, 3.0, 3.0))
+    g.physics.set_velocity(damped, (5.0, 0.0, 0.0))
+    for _ in range(60):
+        g.tick()
+    assert g.get(floater, Transform).pos[1] == pytest.approx(3.0)
+    r = g.get(rail, Transform)
+    assert r.pos[0] == pytest.approx(3.0, abs=1e-6) and r.pos[2] == pytest.approx(0.0, abs=1e-6)
+    np.testing.assert_allclose(r.rot, [1, 0, 0, 0], atol=1e-6)
+    assert r.pos[1] == pytest.approx(0.5, abs=0.01)
+    assert g.physics.mass(heavy) == pytest.approx(42.0, rel=1e-5)
+    assert np.linalg.norm(g.physics.velocity(damped)) < 0.5
