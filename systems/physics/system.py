@@ -22,11 +22,17 @@ from engine.components import Proxy
 from engine.errors import InputError
 from engine.physics_components import CharacterController, Collider, Joint, RigidBody
 from systems.physics.adapter import Record, Simulation, kcc_for
-from systems.physics.events import EventRouter
+from systems.physics.events import CollisionEvent, EventRouter, TriggerEvent
 from systems.physics.shapes import shape_spec
 from systems.physics.sync import Sync, _body_key, _cc_key, check_pose, describe
 
 SAVE_VERSION = 1
+
+
+def _pair_of(ev: TriggerEvent | CollisionEvent) -> list[Any]:
+    if isinstance(ev, TriggerEvent):
+        return [ev.sensor, ev.other, ev.sensor_uid, ev.other_uid]
+    return [ev.a, ev.b, ev.a_uid, ev.b_uid]
 
 
 class PhysicsSystem:
@@ -108,6 +114,8 @@ class PhysicsSystem:
             "joints": joints,
             "inside": sorted([list(p) for p in self.router.inside]),
             "touching": sorted([list(p) for p in self.router.touching]),
+            # exits/stops queued by a despawn, not yet delivered (they carry no contact data)
+            "pending": [[name, *_pair_of(ev)] for name, ev in self.router.pending],
             "awake_last": sync.awake_last.tolist(),
         }
 
@@ -161,5 +169,8 @@ class PhysicsSystem:
             sync.joints[e] = (rp.ImpulseJointHandle.from_raw_parts(ji, jg), other, id(j))
         self.router.inside = {tuple(p) for p in state["inside"]}  # type: ignore[misc]
         self.router.touching = {tuple(p) for p in state["touching"]}  # type: ignore[misc]
+        for name, a, b, ua, ub in state.get("pending", []):
+            ev = TriggerEvent(a, b, ua, ub) if name.startswith("trigger") else CollisionEvent(a, b, ua, ub)
+            self.router.pending.append((name, ev))
         sync.awake_last = np.asarray(state["awake_last"], np.int64)
         sync.since = world.version

@@ -215,3 +215,25 @@ def test_resizing_or_rebuilding_a_sensor_keeps_overlaps_exactly_once():
     for _ in range(3):
         g.tick()
     assert log == ["enter", "exit", "enter"]
+
+
+def test_an_exit_queued_by_a_despawn_survives_a_save_and_load(tmp_path):
+    def scene() -> Game:
+        g = make_game()
+        g.ground()
+        g.spawn(Transform((0, 1, 0)), Collider("box", half_extents=(2, 1, 2), sensor=True), uid="zone")
+        g.box(pos=(0, 0.5, 0), physics="dynamic", uid="crate")
+        return g
+
+    a = scene()
+    for _ in range(3):
+        a.tick()
+    a.despawn(a.find("crate"))
+    a.save(tmp_path / "s.save")  # after the despawn, before the tick that reports the exit
+    b = scene()
+    b.load(tmp_path / "s.save")
+    for g in (a, b):
+        log: list[str] = []
+        g.on("trigger_exit")(lambda game, ev, log=log: log.append(ev.other_uid))
+        g.tick()
+        assert log == ["crate"]
