@@ -161,7 +161,7 @@ def _slab(a: Asset, centres: np.ndarray, fr: np.ndarray, size: np.ndarray, depth
 
 
 def grass(a: Asset) -> None:
-    a.base((0.09, 0.14, 0.05), spacing=0.1)
+    a.base((0.11, 0.24, 0.05), spacing=0.1)
     pos, fr, u, f = a.scatter(70.0, up_only=-0.3, cost=50)
     n = len(pos)
     blades = a.rng.integers(4, 8, n)
@@ -174,7 +174,7 @@ def grass(a: Asset) -> None:
     hmax = min(a.margin, a.h[1] + a.margin) if a.shape == "plane" else a.margin
     height = hmax * (0.45 + 0.5 * a.rng.random(m)) * (0.7 + 0.3 * a.rng.random(n))[idx]
     width = (0.008 + 0.006 * a.rng.random(m)) * f
-    tuft = a.colours(n, [(0.10, 0.32, 0.05), (0.16, 0.38, 0.07), (0.22, 0.36, 0.06), (0.20, 0.30, 0.08)])
+    tuft = a.colours(n, [(0.14, 0.42, 0.06), (0.20, 0.48, 0.08), (0.27, 0.46, 0.07), (0.24, 0.40, 0.09)])
     alb = tuft[idx] * (1.0 + 0.15 * (a.rng.random((m, 1)) * 2 - 1))
     a.add(M.instance(M.BLADE, base, bfr, np.stack([width, width * 2, height], -1), alb, u[idx], 1.0,
                      shade=M.BLADE_SHADE, origin=base))
@@ -209,23 +209,23 @@ def sand(a: Asset) -> None:
 
 
 def stone(a: Asset) -> None:
-    a.base((0.20, 0.19, 0.18), spacing=0.1)
+    a.base((0.30, 0.29, 0.27), spacing=0.1)
     pos, fr, u, f = a.scatter(90.0)
     n = len(pos)
     size = (0.05 + 0.05 * a.rng.random(n)) * f
     sc = np.stack([size, size * (0.6 + 0.5 * a.rng.random(n)), a.margin * (0.4 + 0.5 * a.rng.random(n))], -1)
     fr = M.rotate_frames(fr, a.rng.random(n) * 2 * math.pi, np.zeros(n))
-    alb = a.colours(n, [(0.40, 0.39, 0.37), (0.33, 0.33, 0.34), (0.45, 0.42, 0.38), (0.30, 0.29, 0.27)])
+    alb = a.colours(n, [(0.46, 0.45, 0.43), (0.38, 0.38, 0.39), (0.51, 0.48, 0.43), (0.35, 0.34, 0.31)])
     a.add(M.instance(M.rocks(a.rng, n, 0.25), pos, fr, sc, alb, u, 0.0))
 
 
 def brick(a: Asset) -> None:
-    a.base((0.55, 0.52, 0.47), spacing=0.15)
+    a.base((0.30, 0.22, 0.18), spacing=0.15)
     k = 0.9 + 0.2 * a.rng.random()
     c, fr, size, u = a.lattice(0.23 * k, 0.075 * k, 0.5, 0.012)
     n = len(c)
     depth = a.margin * (0.55 + 0.35 * a.rng.random(n))
-    alb = a.colours(n, [(0.45, 0.16, 0.10), (0.50, 0.20, 0.12), (0.38, 0.13, 0.08), (0.52, 0.26, 0.16)], 0.15)
+    alb = a.colours(n, [(0.45, 0.14, 0.08), (0.50, 0.17, 0.10), (0.38, 0.11, 0.07), (0.48, 0.19, 0.11)], 0.15)
     _slab(a, c, fr, size, depth, alb, u)
 
 
@@ -238,23 +238,23 @@ def wood_planks(a: Asset) -> None:
     w = 0.10 + 0.04 * a.rng.random()
     c, fr, size, u = a.lattice(1.2, w, 0.37, 0.008)
     n = len(c)
-    alb = a.colours(n, [(0.46, 0.30, 0.16), (0.40, 0.25, 0.12), (0.52, 0.35, 0.19), (0.36, 0.23, 0.12)], 0.1)
+    alb = a.colours(n, [(0.51, 0.33, 0.18), (0.44, 0.28, 0.13), (0.57, 0.38, 0.21), (0.40, 0.25, 0.13)], 0.1)
     _slab(a, c, fr, size, np.full(n, a.margin * 0.7), alb, u)
 
 
 def bark(a: Asset) -> None:
-    a.base((0.12, 0.08, 0.05), spacing=0.1)
+    a.base((0.19, 0.12, 0.06), spacing=0.1)
     pos, fr, u, f = a.scatter(160.0)
     n = len(pos)
     fr = M.rotate_frames(fr, (a.rng.random(n) - 0.5) * 0.3, np.zeros(n))
     sc = np.stack([(0.012 + 0.02 * a.rng.random(n)) * f, (0.08 + 0.25 * a.rng.random(n)) * f,
                    a.margin * (0.4 + 0.5 * a.rng.random(n))], -1)
-    alb = a.colours(n, [(0.25, 0.16, 0.09), (0.30, 0.21, 0.13), (0.21, 0.14, 0.09)])
+    alb = a.colours(n, [(0.29, 0.18, 0.10), (0.34, 0.22, 0.12), (0.25, 0.16, 0.09)])
     a.add(M.instance(M.rocks(a.rng, n, 0.2), pos, fr, sc, alb, u, 0.0))
 
 
 def foliage(a: Asset) -> None:
-    a.base((0.04, 0.12, 0.03), spacing=0.1)
+    a.base((0.07, 0.20, 0.04), spacing=0.1)
     pos, fr, u, f = a.scatter(45.0, cost=51)
     n = len(pos)
     leaves = a.rng.integers(6, 12, n)
@@ -265,7 +265,7 @@ def foliage(a: Asset) -> None:
     c = pos[idx] + fr[idx, 2] * lift[:, None] + off[:, :1] * fr[idx, 0] + off[:, 1:] * fr[idx, 1]
     lfr = M.rotate_frames(fr[idx], a.rng.random(m) * 2 * math.pi, (a.rng.random(m) - 0.3) * 1.6)
     size = (0.05 + 0.05 * a.rng.random(m)) * f
-    clump = a.colours(n, [(0.08, 0.28, 0.05), (0.12, 0.34, 0.06), (0.07, 0.22, 0.05), (0.18, 0.32, 0.05)])
+    clump = a.colours(n, [(0.10, 0.36, 0.06), (0.14, 0.42, 0.07), (0.09, 0.30, 0.06), (0.20, 0.40, 0.06)])
     alb = clump[idx] * (1.0 + 0.2 * (a.rng.random((m, 1)) * 2 - 1))
     a.add(M.instance(M.LEAF, c, lfr, np.stack([size, size, size], -1), alb, u[idx], 1.0, origin=c))
 
@@ -294,7 +294,7 @@ def water(a: Asset) -> None:
         w = sum(np.sin(2 * math.pi * (p @ dirs[i]) / lam[i] + 2.0 * a.noise(p, 1.5, 2)) for i in range(3))
         return a.margin * 0.8 * (0.5 + w / 6.0)
 
-    a.base((0.05, 0.16, 0.27), spacing=0.025, displace=ripples, max_cells=80)
+    a.base((0.07, 0.20, 0.32), spacing=0.025, displace=ripples, max_cells=80)
 
 
 def metal(a: Asset) -> None:
