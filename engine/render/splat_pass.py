@@ -87,7 +87,8 @@ class SplatPass:
     """Draws anchored Gaussians into a framebuffer that may already hold the proxy pass's depth.
 
     ctx: a ModernGL context (GL 3.3 or later; GL 4.3 enables the GPU sort and the compute rasteriser).
-    sort: "auto" (GPU when compute shaders exist), "gpu" or "cpu" — for the quad rasteriser.
+    sort: "auto" (GPU with compute shaders on hardware, numpy on llvmpipe), "gpu" or "cpu" — for the
+    quad rasteriser.
     raster: "auto" (= quads for now), "compute" (engine/render/splat_tiles.py:
     tile-based compute shaders, sorted on the GPU) or "quads" (instanced quads through the raster
     pipeline, blended back to front, sorted by ``sort``).
@@ -107,7 +108,9 @@ class SplatPass:
         # auto = quads: the path measured on hardware (H200: 70 dB against gsplat). The compute path is
         # checked against the reference on llvmpipe but not yet timed on a GPU; opt in with "compute".
         self.raster = "compute" if raster == "compute" else "quads"
-        self.gpu_sort = compute and sort != "cpu"
+        # auto: GPU sort on hardware GL 4.3; on software rasterisers (llvmpipe) numpy sorts faster
+        software = any(name in str(ctx.info.get("GL_RENDERER", "")).lower() for name in ("llvmpipe", "softpipe"))
+        self.gpu_sort = compute and (sort == "gpu" or (sort == "auto" and not software))
         self.program = ctx.program(
             vertex_shader=_shader_source("splat.glsl", "VERTEX_SHADER"),
             fragment_shader=_shader_source("splat.glsl", "FRAGMENT_SHADER"),
