@@ -29,8 +29,9 @@ def render(game) -> np.ndarray:
     ctx = headless_context(330)
     try:
         p = Presenter(game, ctx, SIZE)
-        p.render(1.0)
         view = p.splat_view
+        view.wait = True  # deterministic frame even if another test left a pygame window open
+        p.render(1.0)
         assert not view.pending_proxies.where, "every anchor shows Gaussians, not its proxy"
         assert view.splats.stats()["splats"] > 1000
         img = p.frame.read_rgb()

@@ -23,6 +23,7 @@ def scene():
     from engine.presenter import Presenter
 
     p = Presenter(game, ctx, (96, 64))
+    p.splat_view.wait = True  # headless behaviour even if another test left a pygame window open
     yield game, p, ctx
     game.system("worldmodel").close()
     p.close()
