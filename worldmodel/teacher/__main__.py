@@ -1,9 +1,11 @@
-"""`python -m worldmodel.teacher [--size S] [--views V] [--specs N] [--supersample K]`: teacher speed.
+"""`python -m worldmodel.teacher [--size S] [--views V] [--specs N] [--sheet PNG]`: teacher speed.
 
 Renders N random training specs from V cameras each and prints one JSON line with views/s and
 specs/s (mesh building included, then with meshes cached), e.g.::
 
     python -m worldmodel.teacher --size 128 --views 8 --specs 24
+    python -m worldmodel.teacher --specs 1 --sheet teacher.png   # also a contact sheet: one row per
+                                                                 # material, six shapes then states
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--specs", type=int, default=24)
     p.add_argument("--supersample", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--sheet", help="also write a contact sheet PNG (sRGB) of every material, shape and state")
     args = p.parse_args(argv)
     t = Teacher(size=(args.size, args.size), supersample=args.supersample, cache=args.specs)
     rng = np.random.default_rng(args.seed)
@@ -49,7 +52,30 @@ def main(argv: list[str] | None = None) -> int:
         "views_per_s": round(n_views / (t2 - t0), 1),
         "specs_per_s": round(args.specs / (t2 - t0), 2),
     }))
+    if args.sheet:
+        write_sheet(t, args.sheet)
     return 0
+
+
+def write_sheet(teacher: Teacher, path: str) -> None:
+    """One row per material: the six shapes pristine, then a box at damage, wetness, snow, burn = 1
+    and snow, burn = 0.5. Linear colour is encoded to sRGB-ish (gamma 2.2) for viewing."""
+    from PIL import Image
+
+    from engine.render.camera import Camera
+    from engine.splats.vocab import MATERIAL_NAMES, SHAPES
+    from worldmodel.spec import ProxySpec
+
+    w, h = teacher.size
+    states = [(1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (0, 0, 0, 1), (0, 0, 0.5, 0), (0, 0, 0, 0.5)]
+    rows = []
+    for m in MATERIAL_NAMES:
+        specs = [ProxySpec(s, (0.6, 0.1, 0.5) if s == "plane" else (0.6, 0.5, 0.4), m, 3) for s in SHAPES]
+        specs += [ProxySpec("box", (0.6, 0.5, 0.4), m, 3, st) for st in states]
+        cam = [Camera((1.4, 1.1, 1.6), (0, 0, 0), w, h, fov_y=50)]
+        rows.append(np.concatenate([teacher.render(s, cam)["rgb"][0] for s in specs], 1))
+    img = np.clip(np.concatenate(rows, 0), 0, 1) ** (1 / 2.2)
+    Image.fromarray((img * 255).astype(np.uint8)).save(path)
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ def instance(proto: np.ndarray, centres: np.ndarray, fr: np.ndarray, scale: np.n
         return np.zeros((0, VERTEX_FLOATS), np.float32)
     local = proto if proto.ndim == 3 else np.broadcast_to(proto, (n_inst,) + proto.shape)
     local = local * scale[:, None, :]
-    pos = centres[:, None, :] + np.einsum("nmk,nkj->nmj", local, fr)
+    pos = centres[:, None, :] + np.matmul(local, fr)
     tri = pos.reshape(n_inst, -1, 3, 3)
     nrm = np.cross(tri[:, :, 1] - tri[:, :, 0], tri[:, :, 2] - tri[:, :, 0])
     nrm /= np.maximum(np.linalg.norm(nrm, axis=-1, keepdims=True), 1e-20)
