@@ -214,3 +214,17 @@ def test_any_spec_builds_a_bounded_mesh_of_bounded_size(shape: str, material: st
     lim = (np.asarray(half) + MATERIALS[material].margin) * (1 + 1e-6)
     assert (np.abs(verts[:, 0:3]) <= lim).all()
     assert len(verts) < 800_000
+
+
+def test_speed_probe_prints_json_and_writes_a_sheet(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from PIL import Image
+
+    from worldmodel.teacher.__main__ import main
+
+    sheet = tmp_path / "sheet.png"
+    assert main(["--specs", "1", "--views", "2", "--size", "16", "--sheet", str(sheet)]) == 0
+    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert row["area"] == "teacher" and row["views_per_s"] > 0
+    assert Image.open(sheet).size == (16 * 12, 16 * len(MATERIAL_NAMES))
