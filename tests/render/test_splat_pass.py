@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from splat_scenes import camera, psnr, random_scene, splats, transform
+
+try:  # tests/render is not a package; should it become one, import relatively
+    from splat_scenes import camera, psnr, random_scene, splats, transform
+except ImportError:  # pragma: no cover
+    from .splat_scenes import camera, psnr, random_scene, splats, transform
 
 from engine.render.context import headless_context
 from engine.render.reference import render_reference

@@ -11,7 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from splat_scenes import psnr, random_scene
+
+try:  # tests/render is not a package; should it become one, import relatively
+    from splat_scenes import psnr, random_scene
+except ImportError:  # pragma: no cover
+    from .splat_scenes import psnr, random_scene
 
 from engine.cli import main
 from engine.render.camera import Camera

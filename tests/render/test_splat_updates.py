@@ -6,7 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from splat_scenes import camera, psnr, random_scene, transform
+
+try:  # tests/render is not a package; should it become one, import relatively
+    from splat_scenes import camera, psnr, random_scene, transform
+except ImportError:  # pragma: no cover
+    from .splat_scenes import camera, psnr, random_scene, transform
 
 from engine.render.context import headless_context
 from engine.render.reference import render_reference
