@@ -147,9 +147,10 @@ class SplatView:
         self._apply_mode()
         return self.mode
 
-    def update(self, eye: Any) -> int:
-        """Pull the stage's next message for camera position ``eye`` and apply it; returns its size."""
-        msg = self.stage.flush(eye) if self.wait else self.stage.frame(eye)
+    def update(self, eye: Any, forward: Any = None) -> int:
+        """Pull the stage's next message for camera position ``eye`` (and direction ``forward``) and
+        apply it; returns its size."""
+        msg = self.stage.flush(eye) if self.wait else self.stage.frame(eye, forward)
         if msg is None:
             return 0
         self.receiver.apply_bytes(msg)
@@ -176,7 +177,7 @@ class SplatView:
                 self.cycle_mode()
             if self.game.input.pressed("toggle_stats"):
                 self.show_stats = not self.show_stats
-        self.update(camera.eye)
+        self.update(camera.eye, camera.target - camera.eye)
         if not self.wait:
             self._interpolate()
         ctx = self.ctx

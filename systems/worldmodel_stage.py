@@ -29,6 +29,7 @@ client (or a save) the full state.
 from __future__ import annotations
 
 import heapq
+import math
 import os
 import threading
 import time
@@ -163,6 +164,7 @@ class WorldModelStage:
         self._worker: threading.Thread | None = None
         self._stop = False
         self._eye = np.zeros(3)
+        self._forward: np.ndarray | None = None  # camera direction: things on screen go first
 
     # ------------------------------------------------------------------ inputs (sim thread)
 
@@ -226,10 +228,12 @@ class WorldModelStage:
 
     # ------------------------------------------------------------------ outputs (render thread)
 
-    def frame(self, eye: Any) -> bytes | None:
-        """Once per rendered frame: schedule LOD work for camera position ``eye`` (3,), collect up to
+    def frame(self, eye: Any, forward: Any = None) -> bytes | None:
+        """Once per rendered frame: schedule LOD work for camera position ``eye`` (3,) (and view
+        direction ``forward`` (3,): anchors on screen first), collect up to
         ``budget`` finished generations, and return one encoded message (None when nothing changed)."""
         self._eye = np.asarray(eye, np.float64).reshape(3)
+        self._forward = None if forward is None else np.asarray(forward, np.float64).reshape(3)
         self._schedule(exact=False)
         if self.threaded:
             self._ensure_worker()
@@ -303,6 +307,16 @@ class WorldModelStage:
             return held  # inside the hysteresis band: keep the finer set
         return want
 
+    def _on_screen(self, a: _Anchor) -> bool:
+        """Roughly in view: the bounding sphere reaches into a 50° cone around the camera direction."""
+        v = a.centre - self._eye
+        dist = float(np.linalg.norm(v))
+        if dist <= a.radius:
+            return True
+        f = self._forward / max(float(np.linalg.norm(self._forward)), 1e-12)
+        angle = math.acos(max(-1.0, min(1.0, float(v @ f) / dist)))
+        return angle - math.asin(min(1.0, a.radius / dist)) < math.radians(50.0)
+
     def _schedule(self, exact: bool) -> None:
         """Queue (or re-prioritise) the generation each anchor needs for the current camera."""
         queue: list[_Request] = []
@@ -317,6 +331,8 @@ class WorldModelStage:
                     continue
                 d = self._distance(a)
                 size = a.radius / max(d + a.radius, 0.1)
+                if self._forward is not None and not self._on_screen(a):
+                    size *= 0.25
                 queue.append(_Request(-size, 0, uid, a.key, lod, a.spec))
             for i, r in enumerate(sorted(queue)):  # deterministic order for equal sizes
                 r.order = self._order + i

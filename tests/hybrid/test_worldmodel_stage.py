@@ -124,3 +124,15 @@ def test_two_stages_fed_the_same_layout_send_identical_keyframes(generator) -> N
     assert set(client.anchors) == {"e0", "e1", "e2", "e3"}
     assert all(a.gaussians is not None and np.isfinite(a.gaussians.means).all() for a in client.anchors.values())
     assert not any(isinstance(op, RemoveOp) for op in wire.decode(frames[0]).ops)
+
+
+def test_anchors_on_screen_are_generated_before_those_behind_the_camera(generator) -> None:
+    stage = WorldModelStage(3, generator, threaded=False, budget=1, min_lod=2)
+    # equal sizes and distances: without a direction the uid order would pick "a_behind" first
+    stage.consume(LayoutDelta(0, spawned=[entry("a_behind", (0, 0.5, -4)), entry("b_ahead", (0, 0.5, 4))]))
+    msg = wire.decode(stage.frame((0, 1, 0), forward=(0, 0, 1)))
+    assert [op.anchor for op in msg.ops if isinstance(op, SetOp)] == ["b_ahead"]
+    other = WorldModelStage(3, generator, threaded=False, budget=1, min_lod=2)
+    other.consume(LayoutDelta(0, spawned=[entry("a_behind", (0, 0.5, -4)), entry("b_ahead", (0, 0.5, 4))]))
+    msg = wire.decode(other.frame((0, 1, 0)))
+    assert [op.anchor for op in msg.ops if isinstance(op, SetOp)] == ["a_behind"]
