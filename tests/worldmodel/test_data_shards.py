@@ -123,3 +123,23 @@ def test_cli_writes_a_readable_dataset(tmp_path: Path, capsys: pytest.CaptureFix
     ds = Dataset(tmp_path / "d")
     assert {s.spec.material for s in ds} <= {"sand", "metal"}
     assert all(split_of(s.spec) == "train" for s in ds)
+
+
+def test_anchorworld_dispatcher_reports_bad_data_arguments_with_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(["worldmodel", "data", "--out", "x", "--views", "0"])
+    assert exc.value.code == 2
+    assert "--views" in capsys.readouterr().err
+
+
+def test_anchorworld_dispatcher_reports_a_bad_out_dir_in_one_line(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.cli import main
+
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert main(["worldmodel", "data", "--out", str(f), "--count", "1", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--out" in err and "Traceback" not in err
