@@ -53,6 +53,8 @@ def hud(game: Game) -> list[str]:
     if v["torch"]:
         lines.append("You carry the torch: fences burn near it")
     lines.append(v["message"])
+    if game.tick_count < 10 * 60:
+        lines.append("WASD walk, mouse look, Space jump, E door, V view (splats/proxies/both), F3 stats")
     return [s for s in lines if s]
 
 
