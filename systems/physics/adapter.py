@@ -33,6 +33,7 @@ DYNAMIC, KINEMATIC, FIXED, LOOSE = 0, 1, 2, 3
 _KIND_CODE = {"dynamic": DYNAMIC, "kinematic": KINEMATIC, "static": FIXED}
 _ISO_HEADER = 8  # bytes before the 7 floats of an Isometry3 blob
 _ISO_BYTES = 36
+GROUND_STICK = 0.5  # m/s: a grounded character's minimum downward intent (see move_character)
 
 
 def iso_from_pose(pose: np.ndarray) -> rp.Isometry3:
@@ -298,16 +299,27 @@ class Simulation:
     # ------------------------------------------------------------------ characters
 
     def move_character(
-        self, rec: Record, kcc: rp.KinematicCharacterController, cc: CharacterController, pose7: np.ndarray, dt: float
-    ) -> tuple[np.ndarray, bool]:
-        """Move a character from ``pose7`` by its walk/jump/gravity; returns (new pos (3,), grounded)."""
+        self,
+        rec: Record,
+        kcc: rp.KinematicCharacterController,
+        cc: CharacterController,
+        pose7: np.ndarray,
+        dt: float,
+    ) -> tuple[np.ndarray, bool, int | None]:
+        """Move a character from ``pose7`` by its walk/jump/gravity; returns (new pos (3,), grounded,
+        the entity it stands on or None)."""
         assert rec.spec is not None
         vy = cc.vertical_speed
         if cc.jump_requested and cc.grounded:
             vy = cc.jump_speed
         cc.jump_requested = False
         vy -= cc.gravity * dt
-        want = (float(cc.walk[0]) * dt, vy * dt, float(cc.walk[2]) * dt)
+        down = vy * dt
+        if cc.grounded and vy <= 0.0:
+            # press into the ground a little every tick: Rapier's controller then keeps touching
+            # it, which is how it carries a character on a moving (kinematic) platform
+            down = min(down, -GROUND_STICK * dt)
+        want = (float(cc.walk[0]) * dt, down, float(cc.walk[2]) * dt)
         iso = _compose(iso_from_pose(pose7), rec.spec)
         own = self.world.colliders[rec.collider]
         shape = own.shape
@@ -339,7 +351,11 @@ class Simulation:
         cc.vertical_speed = vy
         new = np.array([pose7[0] + t.x, pose7[1] + t.y, pose7[2] + t.z])
         rec.view.set_next_kinematic_translation((new[0], new[1], new[2]))
-        return new, grounded
+        ground = None
+        for hit in hits:  # the collider under the feet (its surface faces up)
+            if hit.hit.normal1.y > 0.5:
+                ground = self.by_collider.get(hit.handle)
+        return new, grounded, ground
 
 
 def _compose(iso: rp.Isometry3, spec: ShapeSpec | None) -> rp.Isometry3:

@@ -300,7 +300,7 @@ class Sync:
                     cc.jump()
             rec = sim.records[e]
             row = sim.row_of[rec.slot]
-            new, grounded = sim.move_character(rec, kcc, cc, table[row, 0:7], dt)
+            new, grounded, _ground = sim.move_character(rec, kcc, cc, table[row, 0:7], dt)
             cc.grounded = grounded
             if not np.array_equal(new, table[row, 0:3]):
                 table[row, 0:3] = new

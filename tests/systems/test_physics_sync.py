@@ -212,3 +212,26 @@ def test_body_options_locked_axes_gravity_scale_damping_and_mass():
     assert r.pos[1] == pytest.approx(0.5, abs=0.01)
     assert g.physics.mass(heavy) == pytest.approx(42.0, rel=1e-5)
     assert np.linalg.norm(g.physics.velocity(damped)) < 0.5
+
+
+def test_character_rides_a_moving_platform():
+    from engine.physics_components import CharacterController
+
+    g = make_game()
+    g.ground()
+    plat = g.spawn(Transform((0, 0.5, 0)), Proxy("box", (1.5, 0.1, 1.5)), RigidBody("kinematic"), Collider(), uid="lift")
+    hero = g.spawn(Transform((0, 0.62, 0)), RigidBody("kinematic"),
+                   Collider("capsule", radius=0.3, half_height=0.35, offset=(0, 0.67, 0)), CharacterController(), uid="hero")
+    for _ in range(10):
+        g.tick()
+    assert g.get(hero, CharacterController).grounded
+
+    @g.every_tick
+    def slide(game: Game, dt: float) -> None:
+        game.get(plat, Transform).pos[0] += 1.0 * dt  # 1 m/s along +x
+
+    for _ in range(60):
+        g.tick()
+    assert g.get(plat, Transform).pos[0] == pytest.approx(1.0, abs=1e-6)
+    assert g.get(hero, Transform).pos[0] == pytest.approx(1.0, abs=0.05)  # carried along
+    assert g.get(hero, Transform).pos[1] == pytest.approx(0.6, abs=0.05)  # still on top
