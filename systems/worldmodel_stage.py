@@ -62,7 +62,7 @@ def spec_seed(world_seed: int, uid: str, style_seed: int) -> int:
     return int(style_seed) if style_seed else stable_seed(world_seed, uid)
 
 
-def make_generator(device: str = "cpu") -> Any:
+def make_generator(device: str = "auto") -> Any:
     """The shipped world model, or — while no checkpoint is shipped — a seeded random-init one.
 
     Random init is deterministic too, so every persistence guarantee still holds; only the
@@ -71,6 +71,10 @@ def make_generator(device: str = "cpu") -> Any:
     from engine.errors import InputError
     from worldmodel.generator import Generator
 
+    if device == "auto":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         return Generator(device=device)
     except InputError as exc:
@@ -131,7 +135,9 @@ class WorldModelStage:
     budget: finished generations handed to the renderer per frame.
     threaded: run the model on a worker thread (False: ``frame`` generates ``budget`` itself).
     min_lod / max_lod: the finest / coarsest level used (tests pin both to the coarsest to stay cheap).
-    device: where the model runs ("cpu", "cuda"); default ``$ANCHORWORLD_DEVICE`` or "cpu".
+    device: where the model runs: "cpu", "cuda" or "auto" (CUDA when torch sees a GPU); default
+    ``$ANCHORWORLD_DEVICE`` or "auto". Gaussians are bit-identical per device type, so frames compare
+    across runs on the same kind of machine.
     """
 
     def __init__(self, world_seed: int = 0, generator: Any = None, budget: int = 8, threaded: bool = True,
@@ -139,7 +145,7 @@ class WorldModelStage:
                  device: str | None = None) -> None:
         self.world_seed = int(world_seed)
         self._generator = generator
-        self.device = device or os.environ.get("ANCHORWORLD_DEVICE", "cpu")
+        self.device = device or os.environ.get("ANCHORWORLD_DEVICE", "auto")
         self.budget = int(budget)
         self.threaded = threaded
         self.lod_distances = tuple(lod_distances)
