@@ -39,6 +39,8 @@ def test_same_spec_renders_bit_identical_arrays(teacher: Teacher) -> None:
     for k in ("rgb", "alpha", "depth"):
         assert a[k].shape[:3] == (3, SIZE, SIZE) and a[k].dtype == np.float32
         assert np.array_equal(a[k], b[k]), k
+    alone = teacher.render(spec, _cams(spec)[2:3])  # a view's pixels do not depend on its batch
+    assert all(np.array_equal(alone[k][0], a[k][2]) for k in a)
     m1, o1 = build_mesh("sphere", (0.3, 0.3, 0.3), "foliage", 5)
     m2, o2 = build_mesh("sphere", (0.3, 0.3, 0.3), "foliage", 5)
     assert np.array_equal(m1, m2) and np.array_equal(o1, o2)

@@ -1,15 +1,14 @@
 """`Teacher`: renders procedural reference assets with ModernGL to RGB + alpha + depth.
 
 Draw strategy: one asset mesh per spec (cached, state-independent) is uploaded once; every view is
-one draw into its own tile of a supersampled float framebuffer, and the whole atlas is read back
-with one call. The atlas is box-filtered down by the supersampling factor: ``rgb`` is the picture
+one draw into the same supersampled float framebuffer, read back straight into a (V, ...) array,
+then box-filtered down by the supersampling factor: ``rgb`` is the picture
 over a black background (so it is premultiplied by ``alpha``), ``alpha`` the covered fraction,
 ``depth`` the coverage-weighted mean view-space z of the covered samples (0 where empty).
 """
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -86,7 +85,6 @@ class Teacher:
         self._meshes: OrderedDict[MeshKey, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cache_size = int(cache)
         self._fbo: Any = None
-        self._fbo_tiles = (0, 0)
 
     # -- meshes ---------------------------------------------------------------------------------
     def mesh(self, spec: ProxySpec) -> tuple[np.ndarray, np.ndarray]:
@@ -103,22 +101,14 @@ class Teacher:
         return out
 
     # -- framebuffer ----------------------------------------------------------------------------
-    def _framebuffer(self, views: int) -> tuple[int, int]:
-        cols = max(1, math.ceil(math.sqrt(views)))
-        rows = max(1, math.ceil(views / cols))
-        if self._fbo is None or self._fbo_tiles[0] < cols or self._fbo_tiles[1] < rows:
-            if self._fbo is not None:
-                for a in (*self._fbo.color_attachments, self._fbo.depth_attachment):
-                    a.release()
-                self._fbo.release()
+    def _framebuffer(self) -> Any:
+        if self._fbo is None:
             ss = self.supersample
-            fw, fh = cols * self.size[0] * ss, rows * self.size[1] * ss
-            colour = self.ctx.texture((fw, fh), 4, dtype="f4")
-            depth = self.ctx.texture((fw, fh), 1, dtype="f4")
-            zbuf = self.ctx.depth_renderbuffer((fw, fh))
-            self._fbo = self.ctx.framebuffer([colour, depth], zbuf)
-            self._fbo_tiles = (cols, rows)
-        return self._fbo_tiles
+            size = (self.size[0] * ss, self.size[1] * ss)
+            colour = self.ctx.texture(size, 4, dtype="f4")
+            depth = self.ctx.texture(size, 1, dtype="f4")
+            self._fbo = self.ctx.framebuffer([colour, depth], self.ctx.depth_renderbuffer(size))
+        return self._fbo
 
     # -- rendering ------------------------------------------------------------------------------
     def render(self, spec: ProxySpec, cameras: list[Camera]) -> dict[str, np.ndarray]:
@@ -136,16 +126,18 @@ class Teacher:
         verts, offset = self.mesh(spec)
         look = _LOOK[spec.material]
         ss = self.supersample
-        cols, _ = self._framebuffer(len(cameras))
+        fbo = self._framebuffer()
         ctx, prog = self.ctx, self.prog
+        views = len(cameras)
+        rgba = np.empty((views, h * ss, w * ss, 4), np.float32)
+        z = np.empty((views, h * ss, w * ss), np.float32)
         vbo = ctx.buffer(verts.tobytes())
         vao = ctx.vertex_array(prog, [(vbo, "3f 3f 3f 3f 2f", "in_pos", "in_nrm", "in_alb", "in_ctr", "in_inst")])
         try:
-            self._fbo.use()
+            fbo.use()
+            fbo.viewport = (0, 0, w * ss, h * ss)
             ctx.enable(self._moderngl.DEPTH_TEST)
             ctx.disable(self._moderngl.CULL_FACE | self._moderngl.BLEND)
-            self._fbo.viewport = (0, 0, *self._fbo.size)
-            self._fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
             self._set(prog, "u_state", tuple(spec.state))
             self._set(prog, "u_offset", tuple(float(v) for v in offset))
             self._set(prog, "u_mottle", look.get("mottle", (2.0, 0.1)))
@@ -154,22 +146,21 @@ class Teacher:
             self._set(prog, "u_cracks", float(look.get("cracks", 0.0)))
             self._set(prog, "u_flammable", float(look.get("flammable", 0.0)))
             self._set(prog, "u_bury", float(look.get("bury", 0.0)))
+            # Every view is drawn at the same place in the same framebuffer, so a view's pixels do not
+            # depend on which other views share the call (an atlas would shift rasterisation by the tile
+            # offset and change the last bits of interpolated values).
             for i, cam in enumerate(cameras):
-                c, r = i % cols, i // cols
-                self._fbo.viewport = (c * w * ss, r * h * ss, w * ss, h * ss)
+                fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
                 self._set(prog, "u_view", cam.gl_view.T.tobytes())
                 self._set(prog, "u_proj", cam.gl_projection.T.tobytes())
                 self._set(prog, "u_eye", tuple(float(v) for v in cam.eye))
                 vao.render(self._moderngl.TRIANGLES)
-            rgba = np.frombuffer(self._fbo.color_attachments[0].read(), np.float32)
-            z = np.frombuffer(self._fbo.color_attachments[1].read(), np.float32)
+                fbo.color_attachments[0].read_into(rgba[i], alignment=1)
+                fbo.color_attachments[1].read_into(z[i], alignment=1)
         finally:
             vao.release()
             vbo.release()
-        fw, fh = self._fbo.color_attachments[0].size
-        rgba = rgba.reshape(fh, fw, 4)
-        z = z.reshape(fh, fw)
-        return _resolve(rgba, z, len(cameras), cols, w, h, ss)
+        return _resolve(rgba[:, ::-1], z[:, ::-1], ss)
 
     @staticmethod
     def _set(prog: Any, name: str, value: Any) -> None:
@@ -190,21 +181,16 @@ class Teacher:
         self.prog.release()
 
 
-def _resolve(rgba: np.ndarray, z: np.ndarray, views: int, cols: int, w: int, h: int, ss: int
-             ) -> dict[str, np.ndarray]:
-    """Cut the atlas into views (GL rows are bottom-up) and box-filter the supersamples."""
-    rgb = np.empty((views, h, w, 3), np.float32)
-    alpha = np.empty((views, h, w), np.float32)
-    depth = np.empty((views, h, w), np.float32)
-    for i in range(views):
-        c, r = i % cols, i // cols
-        tile = rgba[r * h * ss:(r + 1) * h * ss, c * w * ss:(c + 1) * w * ss][::-1]
-        tz = z[r * h * ss:(r + 1) * h * ss, c * w * ss:(c + 1) * w * ss][::-1]
-        t = tile.reshape(h, ss, w, ss, 4).mean((1, 3))
-        a = t[..., 3]
-        rgb[i] = t[..., :3]
-        alpha[i] = a
-        zs = (tz * tile[..., 3]).reshape(h, ss, w, ss).sum((1, 3))
-        cnt = tile[..., 3].reshape(h, ss, w, ss).sum((1, 3))
-        depth[i] = np.where(cnt > 0, zs / np.maximum(cnt, 1e-12), 0.0)
-    return {"rgb": rgb, "alpha": alpha, "depth": depth}
+def _resolve(rgba: np.ndarray, z: np.ndarray, ss: int) -> dict[str, np.ndarray]:
+    """Box-filter supersampled views: rgba (V, H*ss, W*ss, 4), z (V, H*ss, W*ss), rows top-down."""
+    v, hs, ws, _ = rgba.shape
+    h, w = hs // ss, ws // ss
+    blocks = rgba.reshape(v, h, ss, w, ss, 4)
+    cover = blocks[..., 3]
+    n = cover.sum((2, 4))
+    zs = (z.reshape(v, h, ss, w, ss) * cover).sum((2, 4))
+    return {
+        "rgb": np.ascontiguousarray(blocks[..., :3].mean((2, 4)), np.float32),
+        "alpha": (n / (ss * ss)).astype(np.float32),
+        "depth": np.where(n > 0, zs / np.maximum(n, 1e-12), 0.0).astype(np.float32),
+    }
