@@ -312,12 +312,18 @@ class Sync:
         """Rapier → ECS: write changed poses of the bodies awake now or in the last step."""
         sim = self.sim
         awake = sim.awake_dynamic_slots()
-        slots = np.union1d(awake, self.awake_last) if len(self.awake_last) else awake
+        slots = awake
+        if len(self.awake_last):
+            # bodies that fell asleep in this step still moved during it: read them once more
+            last = self.awake_last[self.awake_last < len(sim.slots)]
+            mark = np.zeros(len(sim.slots), bool)
+            mark[awake] = True
+            extra = last[~mark[last]]
+            if len(extra):
+                slots = np.concatenate([awake, extra[sim.kind_of[extra] == DYNAMIC]])
         self.awake_last = awake
         if len(slots) == 0:
             return
-        slots = slots[slots < len(sim.slots)]
-        slots = slots[sim.kind_of[slots] == DYNAMIC]
         poses = sim.read_poses(slots)
         rows = sim.row_of[slots]
         table = world.table.data
