@@ -21,6 +21,7 @@ per-attribute twin (compared in tests). Sleeping bodies cost nothing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ DYNAMIC, KINEMATIC, FIXED, LOOSE = 0, 1, 2, 3
 _KIND_CODE = {"dynamic": DYNAMIC, "kinematic": KINEMATIC, "static": FIXED}
 _ISO_HEADER = 8  # bytes before the 7 floats of an Isometry3 blob
 _ISO_BYTES = 36
+_INDEX = attrgetter("index")
 GROUND_STICK = 0.5  # m/s: a grounded character's minimum downward intent (see move_character)
 
 
@@ -263,7 +265,7 @@ class Simulation:
         act = self.world.active_bodies()
         if not act:
             return np.zeros(0, np.int64)
-        idx = np.fromiter([h.index for h in act], np.int64, len(act))
+        idx = np.fromiter(map(_INDEX, act), np.int64, len(act))
         idx = idx[idx < len(self.slot_of_index)]
         slots = self.slot_of_index[idx]
         slots = slots[slots >= 0]
