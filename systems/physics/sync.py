@@ -266,6 +266,14 @@ class Sync:
             self.shadow.view(np.int64)[rows] = _RECHECK
             raise
 
+    def _push_reference(self, world: World) -> None:
+        """Plain twin of :meth:`push_poses`: compare every slot's row with its last synced pose."""
+        sim = self.sim
+        for s in range(len(sim.slots)):
+            row = world.table.data[sim.row_of[s]]
+            if not np.array_equal(row, sim.last[s]):
+                self._push_one(world, s, row.copy())
+
     def _push_one(self, world: World, s: int, pose_row: np.ndarray) -> None:
         sim = self.sim
         rec = sim.slots[s]

@@ -235,3 +235,27 @@ def test_character_rides_a_moving_platform():
     assert g.get(plat, Transform).pos[0] == pytest.approx(1.0, abs=1e-6)
     assert g.get(hero, Transform).pos[0] == pytest.approx(1.0, abs=0.05)  # carried along
     assert g.get(hero, Transform).pos[1] == pytest.approx(0.6, abs=0.05)  # still on top
+
+
+def test_shadow_diff_push_matches_the_per_slot_reference():
+    def run(reference: bool) -> np.ndarray:
+        g = make_game()
+        g.ground()
+        crates = [g.box(pos=(0.4 * i, 1 + i, 0), physics="dynamic", yaw=9.0 * i) for i in range(6)]
+        plat = g.spawn(Transform((3, 0.3, 0)), Proxy("box", (1, 0.1, 1)), RigidBody("kinematic"), Collider(), uid="p")
+        wall = g.box(pos=(-3, 1, 0), half_extents=(0.2, 1, 1), physics="static", uid="w")
+        sync = g.system("physics").sync
+        if reference:
+            sync.push_poses = sync._push_reference
+        out = []
+        for t in range(90):
+            if t == 20:
+                g.move(crates[0], (0, 6, 0))  # teleport
+            if t == 30:
+                g.get(wall, Transform).scale = (1, 2, 1)  # rescale a static collider
+            g.get(plat, Transform).pos[1] = 0.3 + 0.01 * t  # kinematic lift
+            g.tick()
+            out.append([g.get(e, Transform)._data.copy() for e in crates])
+        return np.array(out)
+
+    assert np.array_equal(run(False), run(True))
