@@ -162,7 +162,7 @@ def _slab(a: Asset, centres: np.ndarray, fr: np.ndarray, size: np.ndarray, depth
 
 def grass(a: Asset) -> None:
     a.base((0.11, 0.24, 0.05), spacing=0.1)
-    pos, fr, u, f = a.scatter(70.0, up_only=-0.3, cost=50)
+    pos, fr, u, f = a.scatter(120.0, up_only=-0.3, cost=50)
     n = len(pos)
     blades = a.rng.integers(4, 8, n)
     idx = np.repeat(np.arange(n), blades)

@@ -23,7 +23,7 @@ from worldmodel.teacher.assets import build_mesh
 SHADER = Path(__file__).with_name("teacher.glsl")
 
 # Per-material shader settings: mottle (frequency, amount), water, plaster reveal, baseline cracks,
-# flammable detail, detail buried by snow.
+# flammable detail, detail buried by snow, wood grain.
 _LOOK: dict[str, dict[str, Any]] = {
     "grass": dict(mottle=(3.0, 0.15), flammable=1.0, bury=1.0),
     "dirt": dict(mottle=(6.0, 0.35)),
@@ -31,7 +31,7 @@ _LOOK: dict[str, dict[str, Any]] = {
     "stone": dict(mottle=(6.0, 0.25), cracks=0.3),
     "brick": dict(mottle=(8.0, 0.18)),
     "plaster": dict(mottle=(2.5, 0.08), reveal=1.0, cracks=0.4),
-    "wood_planks": dict(mottle=(12.0, 0.2)),
+    "wood_planks": dict(mottle=(3.0, 0.1), grain=0.25),
     "bark": dict(mottle=(5.0, 0.2), flammable=0.5),
     "foliage": dict(mottle=(4.0, 0.2), flammable=1.0),
     "roof_tiles": dict(mottle=(6.0, 0.15)),
@@ -146,6 +146,7 @@ class Teacher:
             self._set(prog, "u_cracks", float(look.get("cracks", 0.0)))
             self._set(prog, "u_flammable", float(look.get("flammable", 0.0)))
             self._set(prog, "u_bury", float(look.get("bury", 0.0)))
+            self._set(prog, "u_grain", float(look.get("grain", 0.0)))
             # Every view is drawn at the same place in the same framebuffer, so a view's pixels do not
             # depend on which other views share the call (an atlas would shift rasterisation by the tile
             # offset and change the last bits of interpolated values).

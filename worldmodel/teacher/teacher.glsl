@@ -57,6 +57,7 @@ uniform vec2 u_mottle;     // frequency, amount of the material's colour mottlin
 uniform float u_water;     // 1 for water: glossy with a sky tint
 uniform float u_reveal;    // plaster: damage reveals brick underneath
 uniform float u_cracks;    // baseline crack strength of the material
+uniform float u_grain;     // wood grain strength: streaks along the plank direction
 
 in vec3 v_obj;
 in vec3 v_nrm;
@@ -106,6 +107,13 @@ void main() {
     vec3 n = normalize(v_nrm);
     vec3 q = v_obj + u_offset;
     vec3 alb = v_alb * (1.0 - u_mottle.y + 2.0 * u_mottle.y * fbm(q * u_mottle.x));
+    if (u_grain > 0.0) {
+        // Planks run along the surface's horizontal tangent (cross(up, n)), x on top faces.
+        vec3 g = abs(n.y) < 0.9 ? normalize(cross(vec3(0.0, 1.0, 0.0), n)) : vec3(1.0, 0.0, 0.0);
+        float along = dot(q, g);
+        vec3 across = q - g * along;
+        alb *= 1.0 - u_grain + 2.0 * u_grain * fbm(across * 40.0 + g * along * 1.5);
+    }
 
     // Each effect is skipped when it cannot show (state 0): uniform branches, same pixels either way.
     // Damage: cracks (ridged noise lines that widen), plaster falling off to brick, dark patches.
