@@ -16,7 +16,8 @@ The ECS says what exists, Rapier says how it moves. Give an entity a ``RigidBody
 
     hit = game.physics.raycast((0, 1, 0), (0, 0, 1), 10.0, exclude=player)
 
-Modules: ``adapter`` (the Rapier world keyed by entity ids, bulk pose reads), ``shapes``
+Modules: ``adapter`` (the Rapier world keyed by entity ids, bulk pose reads), ``character``
+(the kinematic character controller), ``shapes``
 (collider shapes from components and proxies), ``sync`` (ECS ↔ Rapier each tick), ``joints``,
 ``events`` (collision / trigger events), ``queries`` (ray/shape casts, overlaps, projections),
 ``api`` (``game.physics``), ``system`` (the ``physics`` tick stage with snapshot saves).

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import rapier3d as rp
 
-from engine.physics_components import CharacterController, Collider, RigidBody
+from engine.physics_components import Collider, RigidBody
 from systems.physics.shapes import ShapeSpec, build_shape, collider_builder
 
 DYNAMIC, KINEMATIC, FIXED, LOOSE = 0, 1, 2, 3
@@ -35,7 +35,6 @@ _KIND_CODE = {"dynamic": DYNAMIC, "kinematic": KINEMATIC, "static": FIXED}
 _ISO_HEADER = 8  # bytes before the 7 floats of an Isometry3 blob
 _ISO_BYTES = 36
 _INDEX = attrgetter("index")
-GROUND_STICK = 0.5  # m/s: a grounded character's minimum downward intent (see move_character)
 
 
 def iso_from_pose(pose: np.ndarray) -> rp.Isometry3:
@@ -126,7 +125,7 @@ class Simulation:
         if body is None:
             kind = LOOSE
             assert cb is not None
-            ch = self.world.add_collider(cb.position(_compose(iso, spec)))
+            ch = self.world.add_collider(cb.position(compose(iso, spec)))
         else:
             kind = _KIND_CODE[body.kind]
             bb = {
@@ -231,7 +230,7 @@ class Simulation:
         c = self.world.colliders[rec.collider]
         c.shape = build_shape(where, spec)
         if rec.body is None:
-            c.position = _compose(_uncompose(c.position, rec.spec), spec)
+            c.position = compose(_uncompose(c.position, rec.spec), spec)
         else:
             c.position_wrt_parent = rp.Isometry3(spec[1])
             rec.view.recompute_mass_properties_from_colliders(self.world.colliders)
@@ -246,7 +245,7 @@ class Simulation:
         iso = iso_from_pose(pose7)
         if rec.kind == LOOSE:
             assert rec.collider is not None
-            self.world.colliders[rec.collider].position = _compose(iso, rec.spec)
+            self.world.colliders[rec.collider].position = compose(iso, rec.spec)
         elif rec.kind == KINEMATIC:
             rec.view.set_next_kinematic_position(iso)
         else:
@@ -298,69 +297,7 @@ class Simulation:
             self.world.update_query_pipeline()
             self.queries_dirty = False
 
-    # ------------------------------------------------------------------ characters
-
-    def move_character(
-        self,
-        rec: Record,
-        kcc: rp.KinematicCharacterController,
-        cc: CharacterController,
-        pose7: np.ndarray,
-        dt: float,
-    ) -> tuple[np.ndarray, bool, int | None]:
-        """Move a character from ``pose7`` by its walk/jump/gravity; returns (new pos (3,), grounded,
-        the entity it stands on or None)."""
-        assert rec.spec is not None
-        vy = cc.vertical_speed
-        if cc.jump_requested and cc.grounded:
-            vy = cc.jump_speed
-        cc.jump_requested = False
-        vy -= cc.gravity * dt
-        down = vy * dt
-        if cc.grounded and vy <= 0.0:
-            # press into the ground a little every tick: Rapier's controller then keeps touching
-            # it, which is how it carries a character on a moving (kinematic) platform
-            down = min(down, -GROUND_STICK * dt)
-        want = (float(cc.walk[0]) * dt, down, float(cc.walk[2]) * dt)
-        iso = _compose(iso_from_pose(pose7), rec.spec)
-        own = self.world.colliders[rec.collider]
-        shape = own.shape
-        # the character collides with what its own collision groups / mask allow
-        qf = rp.QueryFilter(groups=own.collision_groups, exclude_rigid_body=rec.body).exclude_sensors()
-        hits: list[rp.CharacterCollision] = []
-        mv = kcc.move_shape(
-            dt,
-            self.world.rigid_bodies,
-            self.world.colliders,
-            self.world.query_pipeline,
-            shape,
-            iso,
-            want,
-            filter=qf,
-            events_callback=hits.append,
-        )
-        if hits and cc.mass > 0.0:
-            # Rapier's own answer to "the player walks into a crate": impulses on the dynamic bodies hit
-            kcc.solve_character_collision_impulses(
-                dt, self.world.rigid_bodies, self.world.colliders, self.world.query_pipeline, shape, iso, cc.mass, hits, qf
-            )
-        grounded = bool(mv.grounded)
-        t = mv.translation
-        if grounded and vy < 0.0:
-            vy = 0.0
-        elif not grounded and vy > 0.0 and t.y < want[1] * 0.5:
-            vy = 0.0  # bumped a ceiling
-        cc.vertical_speed = vy
-        new = np.array([pose7[0] + t.x, pose7[1] + t.y, pose7[2] + t.z])
-        rec.view.set_next_kinematic_translation((new[0], new[1], new[2]))
-        ground = None
-        for hit in hits:  # the collider under the feet (its surface faces up)
-            if hit.hit.normal1.y > 0.5:
-                ground = self.by_collider.get(hit.handle)
-        return new, grounded, ground
-
-
-def _compose(iso: rp.Isometry3, spec: ShapeSpec | None) -> rp.Isometry3:
+def compose(iso: rp.Isometry3, spec: ShapeSpec | None) -> rp.Isometry3:
     """World pose of a loose collider: the entity pose times the collider's local offset."""
     if spec is None or spec[1] == (0.0, 0.0, 0.0):
         return iso
@@ -371,23 +308,3 @@ def _uncompose(iso: rp.Isometry3, spec: ShapeSpec | None) -> rp.Isometry3:
     if spec is None or spec[1] == (0.0, 0.0, 0.0):
         return iso
     return iso * rp.Isometry3(spec[1]).inverse()
-
-
-def kcc_for(cc: CharacterController) -> rp.KinematicCharacterController:
-    """Rapier's character controller configured from a ``CharacterController`` component."""
-    import math
-
-    autostep = None
-    if cc.autostep_height > 0.0:
-        autostep = rp.CharacterAutostep(
-            max_height=rp.CharacterLength.absolute(cc.autostep_height),
-            min_width=rp.CharacterLength.absolute(cc.autostep_min_width),
-            include_dynamic_bodies=False,
-        )
-    return rp.KinematicCharacterController(
-        offset=rp.CharacterLength.absolute(cc.offset),
-        autostep=autostep,
-        max_slope_climb_angle=math.radians(cc.max_slope_deg),
-        min_slope_slide_angle=math.radians(cc.min_slide_deg),
-        snap_to_ground=rp.CharacterLength.absolute(cc.snap_to_ground) if cc.snap_to_ground > 0 else None,
-    )

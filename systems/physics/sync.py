@@ -23,6 +23,7 @@ from engine.components import Name, Proxy, Transform
 from engine.errors import InputError
 from engine.physics_components import CharacterController, Collider, Joint, RigidBody
 from systems.physics.adapter import DYNAMIC, Simulation
+from systems.physics.character import kcc_for, move_character
 from systems.physics.shapes import shape_spec
 
 if TYPE_CHECKING:
@@ -156,8 +157,6 @@ class Sync:
                 for fn in self.on_rebuild:
                     fn(e)
         if cc is not None:
-            from systems.physics.adapter import kcc_for
-
             old = self.characters.get(e)
             if old is None or old[1] != _cc_key(cc):
                 self.characters[e] = (kcc_for(cc), _cc_key(cc))
@@ -308,7 +307,7 @@ class Sync:
                     cc.jump()
             rec = sim.records[e]
             row = sim.row_of[rec.slot]
-            new, grounded, _ground = sim.move_character(rec, kcc, cc, table[row, 0:7], dt)
+            new, grounded, _ground = move_character(sim, rec, kcc, cc, table[row, 0:7], dt)
             cc.grounded = grounded
             if not np.array_equal(new, table[row, 0:3]):
                 table[row, 0:3] = new

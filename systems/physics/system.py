@@ -21,7 +21,8 @@ import rapier3d as rp
 from engine.components import Proxy
 from engine.errors import InputError
 from engine.physics_components import CharacterController, Collider, Joint, RigidBody
-from systems.physics.adapter import Record, Simulation, kcc_for
+from systems.physics.adapter import Record, Simulation
+from systems.physics.character import kcc_for
 from systems.physics.events import CollisionEvent, EventRouter, TriggerEvent
 from systems.physics.shapes import shape_spec
 from systems.physics.sync import Sync, _body_key, _cc_key, check_pose, describe
