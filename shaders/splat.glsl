@@ -33,6 +33,25 @@ void cull() {
     v_color = vec4(0.0);
 }
 
+#if defined PREPASS
+// GL 4.3: everything but the corner was computed once per splat by shaders/splat_prepass.glsl
+layout(std430, binding = 6) readonly buffer Quads { vec4 quads[]; };
+
+void main() {
+    uint s = a_index;
+    vec4 q2 = quads[s * 4u + 2u];
+    if (!(q2.y > 0.0)) { cull(); return; }
+    vec4 q0 = quads[s * 4u];
+    vec4 q1 = quads[s * 4u + 1u];
+    vec2 corner = vec2(float(gl_VertexID & 1), float(gl_VertexID >> 1)) * 2.0 - 1.0;
+    vec2 d = corner.x * q0.zw + corner.y * q1.xy;
+    vec2 pix = q0.xy + d;
+    gl_Position = vec4(pix.x / u_size.x * 2.0 - 1.0, 1.0 - pix.y / u_size.y * 2.0, q2.z, 1.0);
+    v_offset = d;
+    v_conic = vec3(q1.zw, q2.x);
+    v_color = vec4(quads[s * 4u + 3u].rgb, q2.y);
+}
+#else
 void main() {
     uint s = a_index;
     vec2 mean2d;
@@ -60,6 +79,7 @@ void main() {
     v_conic = vec3(c, -b, a) / det;
     v_color = rgba;
 }
+#endif
 
 #elif defined FRAGMENT_SHADER
 

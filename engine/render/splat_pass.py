@@ -92,15 +92,18 @@ class SplatPass:
     raster: "auto" (= quads for now), "compute" (engine/render/splat_tiles.py:
     tile-based compute shaders, sorted on the GPU) or "quads" (instanced quads through the raster
     pipeline, blended back to front, sorted by ``sort``).
+    gl33: use only GL 3.3 features even on a newer context (CPU sort, no compute pre-pass).
     """
 
-    def __init__(self, ctx: Any, sort: str = "auto", capacity: int = 1 << 16, raster: str = "auto") -> None:
+    def __init__(
+        self, ctx: Any, sort: str = "auto", capacity: int = 1 << 16, raster: str = "auto", gl33: bool = False
+    ) -> None:
         if sort not in ("auto", "gpu", "cpu"):
             raise ValueError(f"sort must be auto, gpu or cpu, got {sort!r}")
         if raster not in ("auto", "compute", "quads"):
             raise ValueError(f"raster must be auto, compute or quads, got {raster!r}")
         self.ctx = ctx
-        compute = ctx.version_code >= 430
+        compute = ctx.version_code >= 430 and not gl33  # gl33: use only what GL 3.3 has (tests, old drivers)
         if sort == "gpu" and not compute:
             raise ValueError("GPU sort needs GL 4.3 compute shaders")
         if raster == "compute" and not compute:
@@ -111,10 +114,16 @@ class SplatPass:
         # auto: GPU sort on hardware GL 4.3; on software rasterisers (llvmpipe) numpy sorts faster
         software = any(name in str(ctx.info.get("GL_RENDERER", "")).lower() for name in ("llvmpipe", "softpipe"))
         self.gpu_sort = compute and (sort == "gpu" or (sort == "auto" and not software))
+        # GL 4.3 quads: a compute pre-pass projects each splat once, the vertex shader only reads it
+        self._prepass = compute and self.raster == "quads"
+        version = "430" if self._prepass else "330 core"
         self.program = ctx.program(
-            vertex_shader=_shader_source("splat.glsl", "VERTEX_SHADER"),
-            fragment_shader=_shader_source("splat.glsl", "FRAGMENT_SHADER"),
+            vertex_shader=_shader_source("splat.glsl", "VERTEX_SHADER\n#define PREPASS" if self._prepass else "VERTEX_SHADER", version),
+            fragment_shader=_shader_source("splat.glsl", "FRAGMENT_SHADER", version),
         )
+        if self._prepass:
+            self._prepass_prog = ctx.compute_shader(_shader_source("splat_prepass.glsl", "COMPUTE_SHADER", "430"))
+            self._quads = ctx.buffer(reserve=64 * max(capacity, 1))
         self._splat_alloc = RangeAllocator(capacity)
         self._sh_alloc = RangeAllocator(1024)
         self._anchor_alloc = RangeAllocator(1024)
@@ -135,7 +144,7 @@ class SplatPass:
         self._visible = 0
         self.last_sorted = False  # sorted since the last draw finished
         self._sorted_this_frame = False
-        if self.gpu_sort:
+        if self.gpu_sort and self.raster == "quads":
             self._sorter = GpuRadixSort(ctx, capacity)
             self._keys_prog = ctx.compute_shader((SHADER_DIR / "splat_keys.glsl").read_text())
             self._indirect = ctx.buffer(reserve=16)
@@ -302,19 +311,40 @@ class SplatPass:
             self._vao = self._make_vao()
         self._indirect.write(np.array([4, 0, 0, 0], np.uint32).tobytes())
         self._upload(16)
-        prog = self._keys_prog
-        self._bind_textures(prog)
-        prog["u_n"] = n
-        self._uniform(prog, "u_view_z", tuple(float(v) for v in camera.view[2]))
-        self._uniform(prog, "u_near_far", (float(camera.near), float(camera.far)))
         sorter.keys.bind_to_storage_buffer(0)
         sorter.values.bind_to_storage_buffer(1)
         self._indirect.bind_to_storage_buffer(5)
-        prog.run((n + 255) // 256)
+        if self._prepass:
+            self._run_prepass(camera, n, write_keys=True)
+        else:
+            prog = self._keys_prog
+            self._bind_textures(prog)
+            prog["u_n"] = n
+            self._uniform(prog, "u_view_z", tuple(float(v) for v in camera.view[2]))
+            self._uniform(prog, "u_near_far", (float(camera.near), float(camera.far)))
+            prog.run((n + 255) // 256)
         self.ctx.memory_barrier()
         sorter.sort(n)
 
+    def _run_prepass(self, camera: Camera, n: int, write_keys: bool) -> None:
+        if self._quads.size < 64 * n:
+            size = max(64 * n, 2 * self._quads.size)
+            self._quads.release()
+            self._quads = self.ctx.buffer(reserve=size)
+        prog = self._prepass_prog
+        self._bind_common(prog, camera)
+        prog["u_n"] = n
+        prog["u_write_keys"] = int(write_keys)
+        if not write_keys:  # nothing is written there, but every block needs a buffer bound
+            for binding in (0, 1, 5):
+                self._quads.bind_to_storage_buffer(binding)
+        self._quads.bind_to_storage_buffer(6)
+        prog.run((n + 255) // 256)
+        self.ctx.memory_barrier()
+
     def _sort_cpu(self, camera: Camera, n: int) -> None:
+        if self._prepass:
+            self._run_prepass(camera, n, write_keys=False)
         slots = self._slot_anchor[:n]
         live = slots != FREE_ANCHOR
         view = camera.view.astype(np.float64)
@@ -383,6 +413,8 @@ class SplatPass:
             framebuffer.depth_mask = False
             self._set_uniforms(camera)
             self._bind_textures(self.program)
+            if self._prepass:
+                self._quads.bind_to_storage_buffer(6)
             if self.gpu_sort:
                 ctx.memory_barrier()
                 self._vao.render_indirect(self._indirect, mode=ctx.TRIANGLE_STRIP, count=1)
@@ -406,6 +438,8 @@ class SplatPass:
         gpu = self._splats.nbytes() + self._sh.nbytes() + self._anchor_tex.nbytes()
         if self._tiles is not None:
             gpu += self._tiles.nbytes()
+        if self._prepass:
+            gpu += self._quads.size
         if self._sorter is not None:
             gpu += self._sorter.capacity * 16 + self._sorter._hist.size
         else:
@@ -433,6 +467,9 @@ class SplatPass:
             t.release()
         if self._tiles is not None:
             self._tiles.release()
+        if self._prepass:
+            self._prepass_prog.release()
+            self._quads.release()
         if self._sorter is not None:
             self._sorter.release()
             self._keys_prog.release()

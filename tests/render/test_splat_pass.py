@@ -26,7 +26,12 @@ def ctx():
     c.release()
 
 
-MODES = {"compute": dict(raster="compute"), "quads-gpu-sort": dict(raster="quads", sort="gpu"), "quads-cpu-sort": dict(raster="quads", sort="cpu")}
+MODES = {
+    "compute": dict(raster="compute"),
+    "quads-gpu-sort": dict(raster="quads", sort="gpu"),
+    "quads-cpu-sort": dict(raster="quads", sort="cpu"),
+    "gl33": dict(gl33=True),  # no compute at all: per-corner projection in the vertex shader, numpy sort
+}
 
 
 @pytest.fixture(params=list(MODES))

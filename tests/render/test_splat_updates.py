@@ -203,10 +203,11 @@ OPS = st.lists(
 
 @pytest.mark.gl
 @settings(max_examples=12, deadline=None)
-@given(ops=OPS, raster=st.sampled_from(["compute", "quads"]))
-def test_any_sequence_of_updates_renders_like_the_reference(ctx, ops, raster):
+@given(ops=OPS, mode=st.sampled_from(["compute", "quads", "gl33"]))
+def test_any_sequence_of_updates_renders_like_the_reference(ctx, ops, mode):
     """After any set/remove/xform sequence the picture equals the reference of what is left."""
-    p = SplatPass(ctx, raster=raster, sort="gpu" if raster == "compute" else "cpu", capacity=64)
+    kwargs = {"compute": dict(raster="compute"), "quads": dict(raster="quads", sort="gpu"), "gl33": dict(gl33=True)}
+    p = SplatPass(ctx, capacity=64, **kwargs[mode])
     model: dict[str, list] = {}
     cam = camera(48, 36)
     for i, (op, name, n, degree, seed) in enumerate(ops):
