@@ -48,6 +48,7 @@ from engine.components import (
 )
 from engine.input import EMPTY, ActionState, Input
 from engine.layout import LayoutDelta
+from engine.timers import Timer, Timers
 from engine.world import World
 
 C = TypeVar("C")
@@ -59,18 +60,6 @@ prefab_hooks: list[Callable[[Game, int, str, str | None], None]] = []
 
 # Set while `anchorworld run` (or a hot reload) executes a game script.
 _loading: dict[str, Any] = {"active": False, "games": [], "reload": None}
-
-
-@dataclass
-class Timer:
-    """A scheduled callback ``fn(game)``: due at tick ``due``; repeats every ``period`` ticks if > 0."""
-
-    id: int
-    due: int
-    period: int
-    fn: Callable[[Game], Any]
-    name: str
-    alive: bool = True
 
 
 @dataclass
@@ -118,12 +107,9 @@ class Game:
         self.quit_requested = False
         self._tick_fns: list[Callable[[Game, float], Any]] = []
         self._handlers: dict[str, list[Callable[..., Any]]] = {}
-        self._timers: list[Timer] = []
-        self._timer_ids = 0
+        self.timers = Timers()
         self._auto_uid: dict[str, int] = {}
-        self._callbacks: dict[str, Callable[..., Any]] = {}
         self._reloading = False
-        self._setup_timer_names: set[str] = set()
         from systems import build_systems
 
         self.systems = build_systems(systems)
@@ -267,13 +253,6 @@ class Game:
 
     # ------------------------------------------------------------------ callbacks, events, timers
 
-    def _remember(self, fn: Callable[..., Any]) -> str:
-        # Timers are saved by their function's qualified name; the latest function of a name wins.
-        # Use named module-level functions for timers that must survive a save in a new process.
-        name = getattr(fn, "__qualname__", repr(fn))
-        self._callbacks[name] = fn
-        return name
-
     def every_tick(self, fn: F) -> F:
         """Decorator: call ``fn(game, dt)`` every tick (in the scripts stage, in registration order)."""
         self._tick_fns.append(fn)
@@ -299,21 +278,7 @@ class Game:
         return max(1, round(seconds * self.clock.tick_rate))
 
     def _timer(self, seconds: float, fn: Callable[[Game], Any], repeat: bool) -> Timer:
-        n = self._ticks(seconds)
-        name = self._remember(fn)
-        if self._reloading:
-            for t in self._timers:
-                if t.name == name:
-                    t.fn = fn
-                    return t
-            if name in self._setup_timer_names:
-                return Timer(-1, 0, 0, fn, name, alive=False)  # already fired before the reload
-        self._timer_ids += 1
-        t = Timer(self._timer_ids, self.tick_count + n, n if repeat else 0, fn, name)
-        self._timers.append(t)
-        if self.tick_count == 0:
-            self._setup_timer_names.add(name)
-        return t
+        return self.timers.schedule(self.tick_count, self._ticks(seconds), fn, repeat, self._reloading)
 
     def after(self, seconds: float, fn: Callable[[Game], Any] | None = None) -> Any:
         """Call ``fn(game)`` once after ``seconds`` of game time (usable as a decorator)."""
@@ -333,16 +298,7 @@ class Game:
 
     def run_timers(self) -> None:
         """Fire due timers in (due tick, id) order (called by the rules stage)."""
-        due = sorted((t for t in self._timers if t.alive and t.due <= self.tick_count), key=lambda t: (t.due, t.id))
-        for t in due:
-            if not t.alive:
-                continue
-            if t.period:
-                t.due += t.period
-            else:
-                t.alive = False
-            t.fn(self)
-        self._timers = [t for t in self._timers if t.alive]
+        self.timers.run_due(self.tick_count, self)
 
     def run_tick_callbacks(self, dt: float) -> None:
         """Per-tick callbacks then entity scripts (called by the scripts stage)."""

@@ -111,8 +111,8 @@ def game_state(game: Game) -> dict[str, Any]:
         "rng": _rng_state(game.rng),
         "next_entity": w.next_entity_id(),
         "entities": entities,
-        "timers": [[t.id, t.due, t.period, t.name] for t in game._timers if t.alive],
-        "timer_ids": game._timer_ids,
+        "timers": game.timers.save_state()[0],
+        "timer_ids": game.timers.next_id,
         "auto_uid": dict(game._auto_uid),
         "vars": game.vars,
         "input": game.input.save_state(),
@@ -243,7 +243,7 @@ def restore_state(game: Game, st: dict[str, Any], source: str = "<save>") -> Non
         decoded.append((eid, [decode_component(n, comps[n], source, f"state.entities[{i}][1].{n}") for n in sorted(comps)]))
     timers = []
     for i, (tid, due, period, name) in enumerate(st["timers"]):
-        fn = game._callbacks.get(name)
+        fn = game.timers.callbacks.get(name)
         if fn is None:
             raise InputError(source, f"state.timers[{i}]", f"a timer callback the game defines, got {name!r}")
         timers.append((tid, due, period, fn, name))
@@ -254,8 +254,8 @@ def restore_state(game: Game, st: dict[str, Any], source: str = "<save>") -> Non
                     "has_uint32": rng["has_uint32"], "uinteger": rng["uinteger"]}
     except (ValueError, TypeError, OverflowError) as exc:
         raise InputError(source, "state.rng", f"a valid PCG64 state ({exc})") from None
-    from engine.game import Timer
     from engine.input import Input
+    from engine.timers import Timer
 
     probe = Input()
     probe.load_state(st["input"], source)
@@ -274,8 +274,8 @@ def restore_state(game: Game, st: dict[str, Any], source: str = "<save>") -> Non
     game.tick_count = st["tick"]
     game.seed = st["seed"]
     game.rng = np.random.Generator(bg)
-    game._timers = [Timer(tid, due, period, fn, name) for tid, due, period, fn, name in timers]
-    game._timer_ids = st["timer_ids"]
+    game.timers.items = [Timer(tid, due, period, fn, name) for tid, due, period, fn, name in timers]
+    game.timers.next_id = st["timer_ids"]
     game._auto_uid = dict(st["auto_uid"])
     game.vars = st["vars"]
     game.input.current, game.input.previous = probe.current, probe.previous

@@ -137,7 +137,7 @@ def test_reload_rebinds_timers_by_name(tmp_path: Path) -> None:
     g.reload()
     for _ in range(3):
         g.tick()
-    assert g.vars["n"] == 102 and len(g._timers) == 1
+    assert g.vars["n"] == 102 and len(g.timers) == 1
 
 
 def test_seed_override_from_the_cli_loader(tmp_path: Path) -> None:
