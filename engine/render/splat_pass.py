@@ -115,7 +115,9 @@ class SplatPass:
         software = any(name in str(ctx.info.get("GL_RENDERER", "")).lower() for name in ("llvmpipe", "softpipe"))
         self.gpu_sort = compute and (sort == "gpu" or (sort == "auto" and not software))
         # GL 4.3 quads: a compute pre-pass projects each splat once, the vertex shader only reads it
-        self._prepass = compute and self.raster == "quads"
+        # (GL 4.3 allows zero storage blocks in vertex shaders; such drivers keep the per-corner path)
+        vs_blocks = int(ctx.info.get("GL_MAX_VERTEX_SHADER_STORAGE_BLOCKS", 0) or 0)
+        self._prepass = compute and self.raster == "quads" and vs_blocks > 0
         version = "430" if self._prepass else "330 core"
         self.program = ctx.program(
             vertex_shader=_shader_source("splat.glsl", "VERTEX_SHADER\n#define PREPASS" if self._prepass else "VERTEX_SHADER", version),
