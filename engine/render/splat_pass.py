@@ -7,7 +7,10 @@ by :meth:`SplatPass.set`. Anchor transforms (3×4 local→world, uniform scale i
 texture indexed by an anchor slot stored in every splat, so :meth:`SplatPass.xform` uploads 64 bytes
 and the vertex shader applies mean = M·p, Σ = AΣAᵀ and rotates the view direction into anchor space
 for the SH colour. Each frame one instanced draw of a 4-vertex triangle strip per splat renders in
-back-to-front order, read from a per-instance attribute holding the sorted slot index.
+back-to-front order, read from a per-instance attribute holding the sorted slot index. With GL 4.3 a
+compute pre-pass (``shaders/splat_prepass.glsl``) projects each splat once and the vertex shader only
+places the corner; on GL 3.3 the vertex shader projects per corner (same ``project_splat``).
+``raster="compute"`` swaps the quads for a tile-based compute rasteriser (``splat_tiles.py``).
 
 Sort. With GL 4.3 a compute shader writes a 32-bit depth key per slot and a GPU radix sort orders
 them (``engine/render/splat_sort.py``); the visible count goes straight into an indirect draw
