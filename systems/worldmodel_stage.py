@@ -266,7 +266,7 @@ class WorldModelStage:
                 while self._busy and time.monotonic() < deadline:
                     self._cv.wait(0.05)
                 ready, self._done = self._done, []
-            ready += [self._generate(r) for r in sorted(todo)]
+            ready += self._generate_batch(sorted(todo))
             for req, gs in ready:
                 self._accept(req, gs)
             if all(a.shown == (a.key, self._target(a, exact=True)) for a in self.anchors.values()):
@@ -357,6 +357,20 @@ class WorldModelStage:
             if self._generator is None:
                 self._generator = make_generator(self.device)
         return req, self._generator.generate([req.spec], req.lod)[0]
+
+    def _generate_batch(self, reqs: list[_Request]) -> list[tuple[_Request, Any]]:
+        """Generate many requests with one model call per level of detail (outputs do not depend on
+        the batch: the Generator guarantees it)."""
+        if not reqs:
+            return []
+        with self._load_lock:
+            if self._generator is None:
+                self._generator = make_generator(self.device)
+        out: list[tuple[_Request, Any]] = []
+        for lod in sorted({r.lod for r in reqs}):
+            group = [r for r in reqs if r.lod == lod]
+            out += zip(group, self._generator.generate([r.spec for r in group], lod), strict=True)
+        return out
 
     def _accept(self, req: _Request, gs: Any) -> None:
         with self._cv:
