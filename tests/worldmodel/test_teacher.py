@@ -226,7 +226,9 @@ def test_speed_probe_prints_json_and_writes_a_sheet(tmp_path, capsys: pytest.Cap
     from worldmodel.teacher.__main__ import main
 
     sheet = tmp_path / "sheet.png"
-    assert main(["--specs", "1", "--views", "2", "--size", "16", "--sheet", str(sheet)]) == 0
-    row = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert row["area"] == "teacher" and row["views_per_s"] > 0
+    assert main(["--specs", "1", "--views", "1", "--size", "16", "--sheet", str(sheet), "--smoothness", "1"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.strip().splitlines()]
+    assert rows[0]["area"] == "teacher" and rows[0]["views_per_s"] > 0
+    assert [r["state"] for r in rows[1:]] == list(STATES)
+    assert all(r["psnr_min"] > 10 for r in rows[1:])
     assert Image.open(sheet).size == (16 * 12, 16 * len(MATERIAL_NAMES))

@@ -14,7 +14,7 @@ What each material looks like (real geometry, within the proxy's bounds plus the
 - stone: faceted cobbles of varied greys packed over a dark base; faint cracks.
 - brick: running-bond courses of protruding bricks of varied reds over a mortar-coloured base.
 - plaster: an off-white, gently uneven surface with hairline cracks; damage exposes brick.
-- wood_planks: staggered planks of varied wood tones separated by dark grooves.
+- wood_planks: staggered planks of varied wood tones with grain streaks, separated by dark grooves.
 - bark: dense vertical ridges (stretched faceted pieces) over a dark base.
 - foliage: clumps of 6–11 leaf cards floating up to the margin above a dark green base.
 - roof_tiles: rows of tilted overlapping tiles (lower edge proud), terracotta shades.

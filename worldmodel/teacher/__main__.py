@@ -6,6 +6,8 @@ specs/s (mesh building included, then with meshes cached), e.g.::
     python -m worldmodel.teacher --size 128 --views 8 --specs 24
     python -m worldmodel.teacher --specs 1 --sheet teacher.png   # also a contact sheet: one row per
                                                                  # material, six shapes then states
+    python -m worldmodel.teacher --specs 1 --smoothness 4        # also the teacher's own state
+                                                                 # smoothness, one JSON line per state
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--supersample", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sheet", help="also write a contact sheet PNG (sRGB) of every material, shape and state")
+    p.add_argument("--smoothness", type=int, default=0, metavar="N",
+                   help="also measure masked PSNR between s and s+0.05 over N held-out specs per material and state")
     args = p.parse_args(argv)
     t = Teacher(size=(args.size, args.size), supersample=args.supersample, cache=args.specs)
     rng = np.random.default_rng(args.seed)
@@ -54,7 +58,38 @@ def main(argv: list[str] | None = None) -> int:
     }))
     if args.sheet:
         write_sheet(t, args.sheet)
+    if args.smoothness:
+        for row in smoothness(t, args.smoothness, args.views, rng):
+            print(json.dumps(row))
     return 0
+
+
+def smoothness(teacher: Teacher, n: int, views: int, rng: np.random.Generator) -> list[dict]:
+    """Per state: mean and worst masked PSNR (dB) between renders at s and s + 0.05 (s uniform in
+    [0, 0.95]), over ``n`` held-out specs of every material, ``views`` orbit cameras each."""
+    from engine.splats.vocab import MATERIAL_NAMES, STATES
+    from worldmodel.spec import ProxySpec
+
+    out = []
+    for i, name in enumerate(STATES):
+        psnr = []
+        for m in MATERIAL_NAMES:
+            for _ in range(n):
+                base = sample_spec(rng, materials=[m], split="heldout")
+                cams = sample_cameras(base, views, rng, size=teacher.size)
+                s0 = float(rng.uniform(0.0, 0.95))
+                imgs = []
+                for v in (s0, s0 + 0.05):
+                    st = list(base.state)
+                    st[i] = v
+                    spec = ProxySpec(base.shape, base.half_extents, m, base.style_seed, tuple(st))
+                    imgs.append(teacher.render(spec, cams))
+                mask = (imgs[0]["alpha"] > 0.5) | (imgs[1]["alpha"] > 0.5)
+                mse = float(((imgs[0]["rgb"] - imgs[1]["rgb"]) ** 2)[mask].mean()) if mask.any() else 0.0
+                psnr.append(-10.0 * np.log10(max(mse, 1e-10)))
+        out.append({"area": "teacher_smoothness", "state": name, "psnr_mean": round(float(np.mean(psnr)), 1),
+                    "psnr_min": round(float(np.min(psnr)), 1), "samples": len(psnr)})
+    return out
 
 
 def write_sheet(teacher: Teacher, path: str) -> None:
