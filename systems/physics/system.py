@@ -118,6 +118,9 @@ class PhysicsSystem:
             # exits/stops queued by a despawn, not yet delivered (they carry no contact data)
             "pending": [[name, *_pair_of(ev)] for name, ev in self.router.pending],
             "awake_last": sync.awake_last.tolist(),
+            # whether queries must refresh Rapier's broad phase first: that refresh changes its
+            # internal state, so a loaded game must do it exactly when the saved one would have
+            "queries_dirty": bool(sim.queries_dirty),
         }
 
     def load_state(self, state: Any) -> None:
@@ -174,4 +177,5 @@ class PhysicsSystem:
             ev = TriggerEvent(a, b, ua, ub) if name.startswith("trigger") else CollisionEvent(a, b, ua, ub)
             self.router.pending.append((name, ev))
         sync.awake_last = np.asarray(state["awake_last"], np.int64)
+        sim.queries_dirty = bool(state.get("queries_dirty", True))
         sync.since = world.version

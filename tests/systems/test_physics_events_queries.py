@@ -237,3 +237,35 @@ def test_an_exit_queued_by_a_despawn_survives_a_save_and_load(tmp_path):
         g.on("trigger_exit")(lambda game, ev, log=log: log.append(ev.other_uid))
         g.tick()
         assert log == ["crate"]
+
+
+def test_save_and_load_stay_identical_with_queries_and_spawns_every_tick(tmp_path):
+    def scene() -> tuple[Game, list[int]]:
+        g = make_game()
+        g.ground()
+        ents = [g.box(pos=(0.3 * i, 2 + 1.2 * i, 0.1 * i), physics="dynamic", yaw=17.0 * i) for i in range(6)]
+
+        @g.every_tick
+        def look(game: Game, dt: float) -> None:
+            game.physics.raycast((0, 10, 0), (0, -1, 0))
+            if game.tick_count % 5 == 0:
+                game.box(pos=(2, 6, 0), physics="dynamic", uid=f"drop-{game.tick_count}")
+
+        return g, ents
+
+    a, ents = scene()
+    for _ in range(42):
+        a.tick()
+    a.save(tmp_path / "q.save")
+    traj_a = []
+    for _ in range(60):
+        a.tick()
+        traj_a.append([a.get(e, Transform)._data.copy() for e in ents])
+    b, _ = scene()
+    b.load(tmp_path / "q.save")
+    traj_b = []
+    for _ in range(60):
+        b.tick()
+        traj_b.append([b.get(e, Transform)._data.copy() for e in ents])
+    assert np.array_equal(np.array(traj_a), np.array(traj_b))
+    assert a.state_hash() == b.state_hash()
