@@ -170,6 +170,7 @@ class WorldModelStage:
         self._worker: threading.Thread | None = None
         self._stop = False
         self._eye = np.zeros(3)
+        self._resync = False  # set by load_state: the next full layout replaces what we hold
         self._forward: np.ndarray | None = None  # camera direction: things on screen go first
 
     # ------------------------------------------------------------------ inputs (sim thread)
@@ -177,6 +178,10 @@ class WorldModelStage:
     def consume(self, delta: Any) -> None:
         """Apply one tick's ``engine.layout.LayoutDelta``; only records what changed, never runs the
         model. Several ticks between two frames coalesce: one ``xform`` per moved anchor per frame."""
+        if self._resync and delta.spawned:
+            self._resync = False
+            keep = {e.uid for e in delta.spawned} | {e.uid for e in delta.restyled}
+            delta.removed = sorted(set(delta.removed) | (set(self.anchors) - keep))
         for uid in delta.removed:
             if self.anchors.pop(uid, None) is not None or uid in self.mirror.anchors:
                 self._removed.append(uid)
@@ -230,7 +235,9 @@ class WorldModelStage:
         """Nothing per tick: the work is in ``on_layout`` (cheap) and ``frame`` (render side)."""
 
     def load_state(self, state: Any) -> None:
-        """After a load the layout is re-published as spawned; keep what was generated (the cache)."""
+        """After a load the layout is re-published as spawned: keep what was generated (the cache),
+        and drop on that first delta every anchor the loaded world does not have."""
+        self._resync = True
 
     # ------------------------------------------------------------------ outputs (render thread)
 

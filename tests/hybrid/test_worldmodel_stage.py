@@ -136,3 +136,14 @@ def test_anchors_on_screen_are_generated_before_those_behind_the_camera(generato
     other.consume(LayoutDelta(0, spawned=[entry("a_behind", (0, 0.5, -4)), entry("b_ahead", (0, 0.5, 4))]))
     msg = wire.decode(other.frame((0, 1, 0)))
     assert [op.anchor for op in msg.ops if isinstance(op, SetOp)] == ["a_behind"]
+
+
+def test_after_a_load_anchors_missing_from_the_loaded_world_are_removed(generator) -> None:
+    stage = WorldModelStage(3, generator, threaded=False, min_lod=2)
+    stage.consume(LayoutDelta(0, spawned=[entry("kept"), entry("gone", (2, 0.5, 0))]))
+    stage.flush((0, 1, 5))
+    stage.load_state(None)
+    stage.consume(LayoutDelta(1, spawned=[entry("kept")]))  # the tracker re-publishes the loaded world
+    msg = stage.flush((0, 1, 5))
+    assert ("RemoveOp", "gone") in kinds(msg) and ("SetOp", "kept") not in kinds(msg)  # no regeneration
+    assert set(stage.mirror.anchors) == {"kept"}
