@@ -36,6 +36,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+import msgpack
 import numpy as np
 
 from engine.splats import wire
@@ -156,6 +157,7 @@ class WorldModelStage:
         self.seq = 0
         self.last_delta_bytes = 0
         self.total_bytes = 0
+        self.bytes_by_op: dict[str, int] = {}  # op name -> bytes sent (proxy, set, remove, xform)
         self._ops: list[dict[str, Any]] = []  # packed set ops waiting for the next message
         self._removed: list[str] = []
         self._dirty_proxy: set[str] = set()
@@ -432,6 +434,8 @@ class WorldModelStage:
         if not ops:
             return None
         data = wire.encode_packed(self.seq, ops)
+        for op in ops:  # bytes per op kind, for the benchmark (packing a map again is a memcpy)
+            self.bytes_by_op[op["o"]] = self.bytes_by_op.get(op["o"], 0) + len(msgpack.packb(op, use_bin_type=True))
         self.seq += 1
         self.mirror.apply_bytes(data)
         self.last_delta_bytes = len(data)

@@ -15,7 +15,7 @@ One JSON object with:
   end of the first frame (``ctx.finish()``) that draws its new Gaussians;
 - ``delta_bytes_per_tick``: SplatDelta bytes sent to the renderer per tick while walking (all ops:
   transforms of moving things, proxies and the Gaussians generated as levels of detail change,
-  the rain restyles and the probes).
+  the rain restyles and the probes); ``delta_bytes_per_tick_<op>`` splits it by op (xform, set, ...).
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     ctx.finish()
     view.wait = False
     sent = stage.total_bytes
+    sent_by_op = dict(stage.bytes_by_op)
     ticks = frames = 0
     latencies: list[float] = []
     probe: tuple[str, tuple, float] | None = None
@@ -136,6 +137,8 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "input_to_visible_ms_p95": round(float(np.percentile(lat, 95)), 1),
         "latency_samples": len(latencies),
         "delta_bytes_per_tick": round(delta_bytes / max(walked, 1), 1),
+        **{f"delta_bytes_per_tick_{k}": round((v - sent_by_op.get(k, 0)) / max(walked, 1), 1)
+           for k, v in sorted(stage.bytes_by_op.items())},
         "splats": stats["splats"],
         "sort": stats["sort"],
         "size": f"{args.size[0]}x{args.size[1]}",
