@@ -131,7 +131,7 @@ def write_dataset(out: str | Path, count: int, views: int = 8, size: int = 128, 
     out = Path(out)
     config = {
         "split": split, "views": int(views), "size": int(size), "seed": int(seed),
-        "materials": sorted(materials) if materials else list(MATERIAL_NAMES),
+        "materials": sorted(set(materials)) if materials else list(MATERIAL_NAMES),
         "shard_size": int(shard_size), "supersample": int(supersample), "count": int(count),
     }
     _check_config(config, str(out))
@@ -158,6 +158,9 @@ def write_dataset(out: str | Path, count: int, views: int = 8, size: int = 128, 
         from worldmodel.teacher import Teacher
 
         teacher = Teacher(size=(size, size), supersample=supersample)
+    elif tuple(teacher.size) != (size, size) or teacher.supersample != supersample:
+        raise ValueError(f"write_dataset: teacher renders {teacher.size} x{teacher.supersample}, "
+                         f"the dataset wants ({size}, {size}) x{supersample}")
     from tqdm import tqdm
 
     n_shards = (count + shard_size - 1) // shard_size
