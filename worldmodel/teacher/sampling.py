@@ -135,6 +135,7 @@ def sample_cameras(spec: ProxySpec, n: int, rng: np.random.Generator, size: tupl
     Most frame the whole bounds (distance 1.0–1.5× the framing distance, target near the centre);
     a ``closeup`` fraction sits at 0.35–0.7× that distance aimed at a point on the bounds. Elevations
     are mostly above the horizon (85 % in [5°, 70°], the rest in [−15°, 5°]; planes stay ≥ 10°).
+    The eye always lies outside the proxy's bounds plus margin.
     """
     if n < 1:
         raise ValueError(f"sample_cameras: n must be >= 1, got {n}")
@@ -158,6 +159,11 @@ def sample_cameras(spec: ProxySpec, n: int, rng: np.random.Generator, size: tupl
         else:
             target = (rng.random(3) * 2 - 1) * he * 0.1
             dist = frame * rng.uniform(1.0, 1.5)
+        # Keep the eye outside the bounds + margin (elongated proxies, close-ups): leave along d.
+        lim = he + MATERIALS[spec.material].margin
+        with np.errstate(divide="ignore", invalid="ignore"):
+            exit_t = np.min(np.where(np.abs(d) > 1e-9, (lim * np.sign(d) - target) / d, np.inf))
+        dist = max(dist, 1.1 * exit_t + 0.05)
         eye = target + d * dist
         cams.append(Camera(eye, target, w, h, fov_y=fov_y))
     return cams
