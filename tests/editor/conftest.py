@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 
@@ -11,5 +9,3 @@ import pytest
 def _editor_config(tmp_path, monkeypatch):
     monkeypatch.setenv("ANCHORWORLD_CONFIG_DIR", str(tmp_path / "config"))
 
-
-needs_display = pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs a display (run under xvfb-run)")
