@@ -129,12 +129,21 @@ def run_loaded(game: Any, args: argparse.Namespace) -> int:
     recorder = Recording(seed=game.seed, tick_rate=game.clock.tick_rate, game=str(game.script_path or game.level_path or "")) if args.record else None
     headless = args.headless
     screenshot = args.screenshot
-    if not headless and not display_available():
+    why = None if headless or display_available() else "no display found ($DISPLAY is not set)"
+    if not headless and why is None:
+        from engine.window import WindowUnavailable, run_window
+
+        size = args.size or (1280, 720)
+        try:
+            run_window(game, size=size, max_ticks=args.ticks, replay=replay, recorder=recorder, screenshot=screenshot)
+            screenshot = None  # written by the window (one GL context per process)
+        except WindowUnavailable as exc:
+            why = str(exc)
+    if why is not None:
         headless = True
         if screenshot is None:
-            screenshot = f"{Path(args.game if hasattr(args, 'game') else 'game').stem.replace('.level', '')}-screenshot.png"
-        print(f"anchorworld run: no display found ($DISPLAY is not set), running headless; the final frame goes to {screenshot}",
-              flush=True)
+            screenshot = f"{Path(getattr(args, 'game', None) or game.name).name.replace('.level.json', '').replace('.py', '')}-screenshot.png"
+        print(f"anchorworld run: {why}, running headless; the final frame goes to {screenshot}", flush=True)
     if headless:
         ticks = args.ticks
         if ticks is None:
@@ -145,12 +154,6 @@ def run_loaded(game: Any, args: argparse.Namespace) -> int:
                 recorder.ticks.append(state)
             game.tick(state)
         size = args.size or (640, 360)
-    else:
-        from engine.window import run_window
-
-        size = args.size or (1280, 720)
-        run_window(game, size=size, max_ticks=args.ticks, replay=replay, recorder=recorder, screenshot=screenshot)
-        screenshot = None  # written by the window (one GL context per process)
     if recorder is not None:
         recorder.save(args.record)
     if args.save:

@@ -15,6 +15,10 @@ from engine.errors import AnchorworldError
 from engine.input import EMPTY, RawInput, Recording, hide_pygame_banner
 
 
+class WindowUnavailable(AnchorworldError):
+    """No window could be opened (no display server, no OpenGL 3.3); callers may fall back to headless."""
+
+
 def open_window(size: tuple[int, int], title: str = "Anchorworld") -> tuple[Any, Any]:
     """Open a pygame window with an OpenGL 3.3 core context; returns (pygame module, moderngl context)."""
     hide_pygame_banner()
@@ -22,6 +26,10 @@ def open_window(size: tuple[int, int], title: str = "Anchorworld") -> tuple[Any,
     import pygame
 
     pygame.display.init()  # not pygame.init(): no audio device needed
+    driver = pygame.display.get_driver()
+    if driver in ("offscreen", "dummy"):  # SDL found no display server and fell back to an invisible one
+        pygame.quit()
+        raise WindowUnavailable(f"no display server could be reached (SDL video driver {driver!r})")
     pygame.display.gl_set_attribute(pygame.GL_CONTEXT_MAJOR_VERSION, 3)
     pygame.display.gl_set_attribute(pygame.GL_CONTEXT_MINOR_VERSION, 3)
     pygame.display.gl_set_attribute(pygame.GL_CONTEXT_PROFILE_MASK, pygame.GL_CONTEXT_PROFILE_CORE)
@@ -30,13 +38,13 @@ def open_window(size: tuple[int, int], title: str = "Anchorworld") -> tuple[Any,
         pygame.display.set_mode(size, pygame.OPENGL | pygame.DOUBLEBUF)
     except pygame.error as exc:
         pygame.quit()
-        raise AnchorworldError(f"could not open a {size[0]}x{size[1]} OpenGL 3.3 window ({exc}); try --headless") from exc
+        raise WindowUnavailable(f"could not open a {size[0]}x{size[1]} OpenGL 3.3 window ({exc})") from exc
     pygame.display.set_caption(title)
     try:
         ctx = moderngl.create_context(require=330)
     except Exception as exc:
         pygame.quit()
-        raise AnchorworldError(f"the window has no OpenGL 3.3 core context ({exc}); try --headless") from exc
+        raise WindowUnavailable(f"the window has no OpenGL 3.3 core context ({exc})") from exc
     return pygame, ctx
 
 
