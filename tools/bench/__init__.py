@@ -17,6 +17,7 @@ AREAS: dict[str, str] = {
     "render": "tools.bench.render",
     "worldmodel": "tools.bench.worldmodel",
     "loop": "tools.bench.loop",
+    "editor": "tools.editor.bench",
 }
 
 
