@@ -68,3 +68,15 @@ def test_run_window_loop_with_replay_and_quit() -> None:
         assert len(out.ticks) == g.tick_count and all(s == rec.ticks[0] for s in out.ticks)
         print("OK")
     """)
+
+
+def test_cli_run_in_a_window_writes_its_screenshot(tmp_path) -> None:
+    from pathlib import Path
+
+    hello = Path(__file__).resolve().parents[2] / "games" / "hello.py"
+    out = tmp_path / "w.png"
+    p = subprocess.run([sys.executable, "-m", "engine.cli", "run", str(hello), "--ticks", "20", "--size", "200x120",
+                        "--screenshot", str(out), "--state-hash"], capture_output=True, text=True, timeout=180)
+    assert p.returncode == 0, p.stderr
+    assert "headless" not in p.stdout  # it really ran in the window
+    assert len(p.stdout.split()[-1]) == 64 and out.stat().st_size > 1000
