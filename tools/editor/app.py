@@ -281,7 +281,7 @@ class EditorApp:
         if self.playing is None:
             try:
                 self.playing = play.PlaySession.start(self)
-                self.notify("playing — Esc or F5 stops")
+                self.notify("playing: Esc or F5 stops")
             except AnchorworldError as exc:
                 self.notify(f"cannot play: {exc}", error=True)
         else:

@@ -224,7 +224,7 @@ def draw_inspector(app: EditorApp, x: float, y: float, w: float, h: float) -> No
         else:
             _component_generic(app, uid, cname, comps[cname])
     imgui.separator()
-    if imgui.begin_combo("##addcomp", "Add component…"):
+    if imgui.begin_combo("##addcomp", "Add component..."):
         for cname, default in PHYSICS_DEFAULTS.items():
             if cname not in comps and imgui.selectable(cname, False)[0]:
                 kw = {}
