@@ -169,6 +169,11 @@ def test_commands_file_through_the_cli(tmp_path):
     assert box["components"]["Transform"]["pos"] == [2.0, 0.5, 0.0]
     assert box["components"]["Proxy"]["material"] == "stone"
     assert shot.exists() and (tmp_path / "mid.png").exists()
+    run = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "run", str(path), "--headless", "--ticks", "2", "--state-hash"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stderr  # the engine runs what the editor saved
 
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"op": "spawn"}\n{"op": "set", "field": "Proxy.material", "value": "cheese"}\n')
