@@ -42,8 +42,11 @@ class Asset:
             p, n, uv = grid_mesh(patch, spacing, max_cells)
             if displace is not None:
                 # Fade to zero at patch borders so neighbouring faces still meet (no open seams).
-                edge = np.minimum.reduce([uv[..., 0], patch.length_u - uv[..., 0], uv[..., 1],
-                                          patch.length_v - uv[..., 1]])
+                edge = np.full(uv.shape[:-1], np.inf)
+                if patch.crease_u:
+                    edge = np.minimum(edge, np.minimum(uv[..., 0], patch.length_u - uv[..., 0]))
+                if patch.crease_v:
+                    edge = np.minimum(edge, np.minimum(uv[..., 1], patch.length_v - uv[..., 1]))
                 fade = np.clip(edge / 0.03, 0.0, 1.0)
                 p = p + (displace(p, n) * fade)[..., None] * n
                 n = recompute_normals(p, n)

@@ -33,6 +33,8 @@ class Patch:
     length_v: float
     radius: float = math.inf  # smallest radius of curvature (metres); flat patches: inf
     masked: bool = False  # layout rejects some (s, t) (caps, ramp sides)
+    crease_u: bool = True  # the s = 0 / s = 1 borders meet a face at an angle (displacement fades there)
+    crease_v: bool = True  # the same for the t = 0 / t = 1 borders
 
 
 def _norm(v: np.ndarray) -> np.ndarray:
@@ -167,13 +169,13 @@ def patches(shape: str, half_extents: tuple[float, float, float]) -> list[Patch]
         return _box_faces(h)
     if shape == "sphere":
         fn = _ellipsoid_band(hx, hy, hz, 0.0, -math.pi / 2, math.pi / 2)
-        return [Patch(fn, fn, math.pi * (hx + hz), math.pi * hy, min(hx, hy, hz))]
+        return [Patch(fn, fn, math.pi * (hx + hz), math.pi * hy, min(hx, hy, hz), crease_u=False, crease_v=False)]
     if shape == "cylinder":
         side = _tube(hx, hz, -hy, hy)
-        out = [Patch(side, side, math.pi * (hx + hz), 2 * hy, min(hx, hz))]
+        out = [Patch(side, side, math.pi * (hx + hz), 2 * hy, min(hx, hz), crease_u=False)]
         for y, sign in ((hy, 1.0), (-hy, -1.0)):
             g, lay = _disc(hx, hz, y, sign)
-            out.append(Patch(g, lay, 2 * hx, 2 * hz, masked=True))
+            out.append(Patch(g, lay, 2 * hx, 2 * hz, masked=True, crease_v=False))
         return out
     if shape == "capsule":
         r = min(hx, hz)
@@ -182,11 +184,11 @@ def patches(shape: str, half_extents: tuple[float, float, float]) -> list[Patch]
         out = []
         if y1 > 1e-6:
             side = _tube(r, r, -y1, y1)
-            out.append(Patch(side, side, 2 * math.pi * r, 2 * y1, r))
+            out.append(Patch(side, side, 2 * math.pi * r, 2 * y1, r, crease_u=False, crease_v=False))
         top = _ellipsoid_band(r, cap, r, y1, 0.0, math.pi / 2)
         bot = _ellipsoid_band(r, cap, r, -y1, -math.pi / 2, 0.0)
-        out += [Patch(top, top, 2 * math.pi * r, math.pi * cap / 2, min(r, cap)),
-                Patch(bot, bot, 2 * math.pi * r, math.pi * cap / 2, min(r, cap))]
+        out += [Patch(top, top, 2 * math.pi * r, math.pi * cap / 2, min(r, cap), crease_u=False, crease_v=False),
+                Patch(bot, bot, 2 * math.pi * r, math.pi * cap / 2, min(r, cap), crease_u=False, crease_v=False)]
         return out
     if shape == "plane":
 
@@ -198,7 +200,7 @@ def patches(shape: str, half_extents: tuple[float, float, float]) -> list[Patch]
             du[..., 0] = 1.0
             return p, n, du, _ones(s)
 
-        return [Patch(fn, fn, 2 * hx, 2 * hz)]
+        return [Patch(fn, fn, 2 * hx, 2 * hz, crease_u=False, crease_v=False)]
     if shape == "ramp":
         return _ramp(h)
     raise ValueError(f"unknown shape {shape!r}")
