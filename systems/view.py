@@ -77,10 +77,7 @@ class SplatView:
         self.wait = (not _in_window()) if wait is None else wait
         self.mode = mode
         self.show_stats = not self.wait
-        # Software GL (Mesa llvmpipe) runs compute shaders slowly: the radix sort's 27 dispatches cost
-        # more than the whole draw there, so sort on the CPU (numpy 16-bit radix) instead.
-        software = any(k in str(self.ctx.info.get("GL_RENDERER", "")).lower() for k in ("llvmpipe", "softpipe", "swrast"))
-        self.splats = SplatPass(self.ctx, sort="cpu" if software else "auto")
+        self.splats = SplatPass(self.ctx)  # sorts on the CPU on software GL (llvmpipe), on the GPU otherwise
         self.pending_proxies = ProxyPass(self.ctx)  # anchors whose Gaussians have not arrived
         self.all_proxies = ProxyPass(self.ctx)
         self.has_splats: set[str] = set()
