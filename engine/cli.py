@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Anchorworld: a Python game runtime with hybrid rules and AI rendering.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name, module in COMMANDS.items():
+    for module in COMMANDS.values():
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
