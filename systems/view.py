@@ -17,11 +17,13 @@ splats, pending generations, last delta size) in a window. The game's own text
 statistics, only the game's text, so they depend on nothing but the world and the camera.
 
 In a window, things that move are drawn at the presenter's interpolated transforms (between the
-last two ticks); headless frames use tick transforms only.
+last two ticks), and on software GL (llvmpipe) the splat layer is drawn at half size and upscaled
+(``render_scale``, ``$ANCHORWORLD_SPLAT_SCALE``); headless frames use tick transforms and full size.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -88,6 +90,9 @@ class SplatView:
         self._seen_tick = -1
         self._overridden: set[str] = set()
         self._slots_changed = False
+        self._low: tuple[Any, Any, Any] | None = None  # reduced-size target (colour, depth, fbo)
+        software = any(k in str(self.ctx.info.get("GL_RENDERER", "")).lower() for k in ("llvmpipe", "softpipe"))
+        self.render_scale = float(os.environ.get("ANCHORWORLD_SPLAT_SCALE", "0.5" if software else "1.0"))
         self.game.input.bind("toggle_view", "key:v")
         self.game.input.bind("toggle_stats", "key:f3")
         # Catch up: what the stage has already sent, then the world as it is now (a loaded game
@@ -178,11 +183,8 @@ class SplatView:
         if not self.wait:
             self._interpolate()
         ctx = self.ctx
-        if self.mode == "splats":
-            frame.fbo.use()
-            self.pending_proxies.draw(camera)
         if self.mode in ("splats", "both"):
-            self.splats.draw(camera, frame.fbo)
+            self._draw_layer(camera, frame)
         if self.mode == "both":
             frame.fbo.use()
             ctx.wireframe = True
@@ -197,6 +199,46 @@ class SplatView:
         if self.show_stats:
             lines = [self.stats_line()] + lines
         self.overlay.draw(frame, lines)
+
+    def _draw_layer(self, camera: Any, frame: Any) -> None:
+        """Splats (and, in ``splats`` mode, the proxies still waiting for theirs) — at full size, or
+        in a window on software GL at ``render_scale`` of it, upscaled: llvmpipe's cost is mostly per
+        pixel, and interactive frames matter more than their sharpness there."""
+        scale = 1.0 if self.wait else self.render_scale
+        if scale >= 1.0:
+            if self.mode == "splats":
+                frame.fbo.use()
+                self.pending_proxies.draw(camera)
+            self.splats.draw(camera, frame.fbo)
+            return
+        from engine.render.camera import Camera
+
+        ctx = self.ctx
+        size = (max(1, round(frame.size[0] * scale)), max(1, round(frame.size[1] * scale)))
+        if self._low is None or self._low[0].size != size:
+            self._release_low()
+            colour = ctx.texture(size, 4)
+            colour.filter = (ctx.LINEAR, ctx.LINEAR)
+            depth = ctx.depth_texture(size)
+            self._low = (colour, depth, ctx.framebuffer(color_attachments=[colour], depth_attachment=depth))
+        colour, _, fbo = self._low
+        cam = Camera(camera.eye, camera.target, size[0], size[1], fov_y=camera.fov_y, up=camera.up,
+                     near=camera.near, far=camera.far)
+        fbo.use()
+        ctx.viewport = (0, 0, *size)
+        fbo.clear(0.0, 0.0, 0.0, 0.0, depth=1.0)
+        if self.mode == "splats":
+            self.pending_proxies.draw(cam)
+        self.splats.draw(cam, fbo)
+        frame.fbo.use()
+        ctx.viewport = (0, 0, *frame.size)
+        self.overlay.composite(colour, frame)
+
+    def _release_low(self) -> None:
+        if self._low is not None:
+            for o in self._low[::-1]:
+                o.release()
+            self._low = None
 
     def _interpolate(self) -> None:
         """Give things that moved in the last tick the presenter's interpolated matrices (smooth motion
@@ -226,6 +268,7 @@ class SplatView:
 
     def release(self) -> None:
         """Free GPU resources."""
+        self._release_low()
         for p in (self.splats, self.pending_proxies, self.all_proxies, self.overlay):
             p.release()
 
@@ -313,6 +356,20 @@ class Overlay:
         self.tex.use(0)
         self.prog["u_text"].value = 0
         self.vao.render(self.ctx.TRIANGLE_STRIP)
+        ctx.disable(ctx.BLEND)
+
+    def composite(self, texture: Any, frame: Any) -> None:
+        """Draw a premultiplied RGBA ``texture`` over the whole of ``frame`` (upscaled, linear)."""
+        quad = np.array([[-1, -1, 0, 0], [1, -1, 1, 0], [-1, 1, 0, 1], [1, 1, 1, 1]], np.float32)
+        self.vbo.write(quad.tobytes())
+        frame.fbo.use()
+        ctx = self.ctx
+        ctx.disable(ctx.DEPTH_TEST)
+        ctx.enable(ctx.BLEND)
+        ctx.blend_func = ctx.ONE, ctx.ONE_MINUS_SRC_ALPHA
+        texture.use(0)
+        self.prog["u_text"].value = 0
+        self.vao.render(ctx.TRIANGLE_STRIP)
         ctx.disable(ctx.BLEND)
 
     def release(self) -> None:

@@ -96,3 +96,13 @@ def test_moving_things_are_interpolated_in_a_window_and_not_headless(scene) -> N
     game.tick()
     p.render(0.5)
     np.testing.assert_allclose(view.all_proxies.matrix["crate"][:3, 3], (0, 0.6, 5))
+
+
+def test_reduced_size_splat_layer_in_a_window_matches_the_full_size_one(scene) -> None:
+    game, p, ctx = scene
+    view = p.splat_view
+    full = frame(p).astype(np.int16)  # flushed, full size
+    view.wait, view.render_scale = False, 0.5
+    half = frame(p).astype(np.int16)
+    assert not np.array_equal(full, half)
+    assert np.abs(full - half).mean() < 12  # the same picture, a little softer

@@ -7,8 +7,9 @@ One JSON object with:
 - ``sim_hz``: ticks per second of the village with every system on (physics, rules, layout
   tracking, world-model stage), simulating only, after a warm-up;
 - ``fps``: frames per second of the real-time loop (fixed 60 Hz ticks with an accumulator, headless
-  EGL render of splats + pending proxies at ``--size`` each frame) while the player walks a circle
-  through the village and it rains; ``sim_hz_in_loop``: ticks per wall second in that loop (60 when
+  EGL render of splats + pending proxies at ``--size`` each frame, the splat layer at
+  ``splat_render_scale`` of it as in a window) while the player walks a circle through the village
+  and it rains; ``sim_hz_in_loop``: ticks per wall second in that loop (60 when
   the simulation keeps up);
 - ``input_to_visible_ms_p50`` / ``_p95``: every second a script, as on an input, gives the anchor
   nearest the player a new ``damage`` value; the latency runs from the start of that tick to the
@@ -141,6 +142,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
            for k, v in sorted(stage.bytes_by_op.items())},
         "splats": stats["splats"],
         "sort": stats["sort"],
+        "splat_render_scale": view.render_scale,
         "size": f"{args.size[0]}x{args.size[1]}",
         "seconds": round(elapsed, 1),
         "device": device,
