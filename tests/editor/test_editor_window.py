@@ -270,3 +270,28 @@ def test_inspector_draws_every_component_and_refuses_bad_values(tmp_path):
         app.handle_app_op({"op": "view", "mode": mode})
         app.step()
     app.close()
+
+
+def test_a_failing_panel_reports_and_keeps_the_editor_alive(tmp_path):
+    from tools.editor import panels
+
+    app = _editor(tmp_path / "k.level.json")
+    app.run_op({"op": "spawn", "shape": "box"})
+
+    def broken(app_, *a):
+        import imgui_bundle
+
+        imgui_bundle.imgui.begin("half drawn")
+        raise RuntimeError("boom")
+
+    good = panels._status
+    panels._status = broken
+    try:
+        for _ in range(3):
+            app.step()
+    finally:
+        panels._status = good
+    assert app.messages[-1][2] and "boom" in app.messages[-1][1]
+    app.step()
+    assert app.doc.has("box_1")
+    app.close()

@@ -124,6 +124,9 @@ class EditorApp:
         self.io.set_ini_filename("")
         self.io.display_size = self.size
         self.io.config_flags |= imgui.ConfigFlags_.nav_enable_keyboard
+        # A bug in one panel must not take the level down: ImGui closes what the panel left open.
+        self.io.config_error_recovery = True
+        self.io.config_error_recovery_enable_assert = False
         imgui.style_colors_dark()
         self.gui = ImGuiRenderer(self.ctx)
         self.scene = SceneView(self.ctx)
@@ -394,7 +397,15 @@ class EditorApp:
                 self.gizmo.manipulate(self.history, cam, (vx, vy, vw, vh), force_snap)
             except InputError as exc:
                 self.notify(str(exc), error=True)
-        panels.draw(self)
+        try:
+            panels.draw(self)
+        except Exception as exc:  # noqa: BLE001 - report, keep the editor (and the unsaved level) alive
+            msg = f"GUI error: {type(exc).__name__}: {exc}"
+            if not self.messages or self.messages[-1][1] != msg:
+                self.notify(msg, error=True)
+                import traceback
+
+                traceback.print_exc()
         imgui.render()
 
         ctx.screen.use()
