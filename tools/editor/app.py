@@ -472,6 +472,15 @@ class EditorApp:
         try:
             while self.step():
                 pass
+        except Exception:
+            # An editor bug must not lose the designer's work: back it up before the traceback.
+            try:
+                backup = files.autosave(self.doc)
+                if backup is not None:
+                    print(f"anchorworld edit: unsaved changes backed up to {backup}", flush=True)
+            except OSError:
+                pass
+            raise
         finally:
             if self.benchmark and len(self.frame_ms) > 5:
                 body = self.frame_ms[min(10, len(self.frame_ms) // 2) :]
