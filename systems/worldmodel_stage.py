@@ -41,8 +41,9 @@ import numpy as np
 
 from engine.splats import wire
 from engine.splats.wire import ProxyOp, RemoveOp, SetOp, SplatScene, XformOp
+from worldmodel.anchors import LODS  # numpy only (no torch)
 
-COARSEST = 2  # worldmodel.anchors.LODS has 3 levels: 0 (finest) .. 2 (coarsest)
+COARSEST = len(LODS) - 1  # levels of detail: 0 (finest) .. COARSEST
 LOD_DISTANCES = (6.0, 18.0)  # metres from the camera to the anchor's bounding sphere: lod 0 | 1 | 2
 HYSTERESIS = 1.25  # while playing, coarsen only past distance × this (no flicker at a boundary)
 
