@@ -472,6 +472,8 @@ class EditorApp:
         try:
             while self.step():
                 pass
+        except AnchorworldError:
+            raise  # a user mistake (a refused --commands line): reported in one line by the CLI
         except Exception:
             # An editor bug must not lose the designer's work: back it up before the traceback.
             try:
