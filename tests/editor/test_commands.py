@@ -172,3 +172,20 @@ def test_fuzzed_command_sequences_never_corrupt_the_level(sequence):
     while r.history.undo():
         pass
     assert doc.to_bytes() == original
+
+
+def test_clipboard_survives_opening_another_level(tmp_path):
+    a, b = tmp_path / "a.level.json", tmp_path / "b.level.json"
+    r, doc = _runner(_level_with(2))
+    doc.save(a)
+    Document(new_level("b")).save(b)
+    r.run({"op": "select", "uids": ["sphere_1"]})
+    r.run({"op": "copy"})
+    r.run({"op": "open", "path": str(b)})
+    assert r.doc.path == b and not r.doc.entities and not r.history.undo_stack
+    r.run({"op": "paste"})
+    r.run({"op": "save"})
+    (e,) = read_level(b)["entities"]
+    assert e["uid"] == "sphere_1" and e["components"]["Proxy"]["shape"] == "sphere"
+    r.run({"op": "undo"})
+    assert r.doc.dirty and not r.doc.entities
