@@ -326,9 +326,9 @@ def _unpack_op(o: dict[str, Any], source: str, where: str) -> Op:
         return XformOp(anchor, full)
     if kind == "proxy":
         shape, mat = o.get("shape"), o.get("mat")
-        if shape not in SHAPES:
+        if not isinstance(shape, str) or shape not in SHAPES:
             raise InputError(source, f"{where}.shape", f"one of {', '.join(SHAPES)}")
-        if mat not in MATERIALS:
+        if not isinstance(mat, str) or mat not in MATERIALS:
             raise InputError(source, f"{where}.mat", "a material tag from engine.splats.vocab")
         he = _floats(o, "he", 3, source, where, 1000.0)
         if (he <= 0).any():

@@ -100,3 +100,28 @@ def test_a_late_client_gets_the_same_state_from_one_keyframe(messages: list) -> 
         assert (a.matrix is None) == (b.matrix is None) and (a.matrix is None or np.array_equal(a.matrix, b.matrix))
         assert a.proxy == b.proxy
     assert late.keyframe() == live.keyframe()
+
+
+_ANY = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**64), 2**64) | st.floats() | st.text(max_size=8) | st.binary(max_size=64),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from([0, 1, 2, 3, 4]), st.data())
+def test_well_formed_msgpack_with_any_field_value_only_raises_input_error(which: int, data) -> None:
+    """Deeper than bit flips: a valid message with one field of one op replaced by any value."""
+    import msgpack
+
+    msg = msgpack.unpackb(VALID[which % 2] if which < 2 else _valid_message(which == 2), raw=False)
+    op = msg["ops"][data.draw(st.integers(0, len(msg["ops"]) - 1))]
+    key = data.draw(st.sampled_from(sorted(op) + ["v", "seq", "key"]))
+    target = msg if key in ("v", "seq", "key") else op
+    target[key] = data.draw(_ANY)
+    try:
+        raw = msgpack.packb(msg, use_bin_type=True)
+    except (OverflowError, TypeError, ValueError):
+        return  # not representable in msgpack
+    _decode_never_crashes(raw)
