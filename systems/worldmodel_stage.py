@@ -2,15 +2,16 @@
 
     stage = WorldModelStage(world_seed=7)
     stage.consume(layout_delta)          # every tick (cheap: no model call)
-    msg = stage.frame(camera_eye)        # every rendered frame: bytes or None
+    msg = stage.frame(camera_eye, fwd)   # every rendered frame: bytes or None
     msg = stage.flush(camera_eye)        # tests/screenshots: wait for every generation
 
 What happens to each kind of change:
 
-- ``moved``: an ``xform`` op, the model is not involved (a rolling crate costs 48 bytes).
+- ``moved``: an ``xform`` op, the model is not involved (a rolling crate costs ~70 bytes a frame).
 - ``spawned`` / ``restyled``: a ``proxy`` op at once (the renderer shows the flat proxy) and a
   generation request. Requests run on one worker thread, most important first: the largest
-  apparent size (bounding radius / distance) wins. A spawned anchor is generated coarse first
+  apparent size (bounding radius / distance) wins, and anchors outside a 50° cone around the view
+  direction count a quarter. A spawned anchor is generated coarse first
   (the last LOD), then refined; a restyled one keeps its old Gaussians on screen until the new
   ones arrive. ``frame`` hands at most ``budget`` finished generations to the renderer per frame
   and never waits for the model.
@@ -23,7 +24,12 @@ the persistence guarantees rest on that.
 
 All messages are encoded with :mod:`engine.splats.wire` (quantised), and the stage keeps a
 :class:`~engine.splats.wire.SplatScene` mirror of what it sent, so ``keyframe()`` serves a new
-client (or a save) the full state.
+client the full state. Saves do not carry Gaussians: appearance is a pure function of the
+layout, so a loaded game regenerates (or finds in the model's cache) the same ones.
+
+As the ``worldmodel`` slot of ``systems.SLOTS`` the stage receives ``on_layout`` every tick and
+installs :mod:`systems.view` into every presenter. The model runs on ``device`` ("auto": CUDA
+when available).
 """
 
 from __future__ import annotations
