@@ -100,6 +100,16 @@ class Physics:
         else:
             rec.view.apply_impulse_at_point(tuple(a), tuple(np.asarray(point, np.float64).reshape(3)), True)
 
+    def apply_torque_impulse(self, entity: int, impulse: Any) -> None:
+        """Apply an angular impulse (3,) N·m·s to a dynamic body (locked rotations stay locked)."""
+        rec = self._body(entity)
+        if rec.kind != DYNAMIC:
+            raise InputError(self._where(entity), "RigidBody.kind", "a dynamic body to spin")
+        a = np.asarray(impulse, np.float64).reshape(3)
+        if not np.all(np.isfinite(a)):
+            raise InputError(self._where(entity), "impulse", f"3 finite numbers, got {a.tolist()}")
+        rec.view.apply_torque_impulse(tuple(a), True)
+
     def is_sleeping(self, entity: int) -> bool:
         """Whether Rapier has put the body to sleep (it costs nothing and publishes no moves)."""
         return bool(self._body(entity).view.is_sleeping)

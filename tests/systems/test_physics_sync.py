@@ -259,3 +259,14 @@ def test_shadow_diff_push_matches_the_per_slot_reference():
         return np.array(out)
 
     assert np.array_equal(run(False), run(True))
+
+
+def test_torque_impulse_spins_a_body_about_the_axis():
+    g = make_game()
+    wheel = g.spawn(Transform((0, 3, 0)), Proxy("cylinder", (0.5, 0.1, 0.5)), RigidBody("dynamic", gravity_scale=0.0,
+                    angular_damping=0.0), Collider(), uid="wheel")
+    g.tick()
+    g.physics.apply_torque_impulse(wheel, (0, 5.0, 0))
+    g.tick()
+    w = g.physics.angular_velocity(wheel)
+    assert w[1] > 0.1 and abs(w[0]) < 1e-6 and abs(w[2]) < 1e-6
