@@ -1,26 +1,39 @@
-// Radix sort, pass 1 of 3 per 4-bit digit: per-block digit histogram.
+// Radix sort, pass 1 of 3 per digit: per-block digit histogram.
 // Each workgroup owns BLOCK = 256 × 8 keys; writes hist[digit * num_blocks + block].
+// The host prepends RADIX_BITS (4 or 5) and, for sorts whose count lives on the GPU, INDIRECT
+// (n = count[0], dispatched indirectly with ceil(n / BLOCK) workgroups).
 #version 430
 layout(local_size_x = 256) in;
 #define ITEMS 8u
 #define BLOCK 2048u
+#define RADIX (1u << RADIX_BITS)
 layout(std430, binding = 0) readonly buffer KeysIn { uint keys_in[]; };
 layout(std430, binding = 4) writeonly buffer Hist { uint hist[]; };
+#ifdef INDIRECT
+layout(std430, binding = 5) readonly buffer Count { uint count_buf[]; };
+#endif
 uniform uint u_n;
 uniform uint u_shift;
 uniform uint u_num_blocks;
-shared uint s_hist[16];
+shared uint s_hist[RADIX];
 
 void main() {
+#ifdef INDIRECT
+    uint n = count_buf[0];
+    uint num_blocks = (n + BLOCK - 1u) / BLOCK;
+#else
+    uint n = u_n;
+    uint num_blocks = u_num_blocks;
+#endif
     uint t = gl_LocalInvocationID.x;
     uint b = gl_WorkGroupID.x;
-    if (t < 16u) s_hist[t] = 0u;
+    if (t < RADIX) s_hist[t] = 0u;
     barrier();
     uint start = b * BLOCK;
     for (uint i = 0u; i < ITEMS; i++) {
         uint idx = start + i * 256u + t;
-        if (idx < u_n) atomicAdd(s_hist[(keys_in[idx] >> u_shift) & 15u], 1u);
+        if (idx < n) atomicAdd(s_hist[(keys_in[idx] >> u_shift) & (RADIX - 1u)], 1u);
     }
     barrier();
-    if (t < 16u) hist[t * u_num_blocks + b] = s_hist[t];
+    if (t < RADIX) hist[t * num_blocks + b] = s_hist[t];
 }

@@ -1,15 +1,17 @@
-// Compute rasteriser, step 3: each tile's [start, end) in the sorted pair list (ranges zeroed first).
+// Compute rasteriser, step 5 (after the radix sort): each tile's [start, end) in the sorted pair
+// list. Dispatched indirectly (status[8..10]); n = status[0]; ranges were zeroed by splat_scan.glsl.
 #version 430
 layout(local_size_x = 256) in;
 layout(std430, binding = 0) readonly buffer Keys { uint keys[]; };
+layout(std430, binding = 5) readonly buffer Status { uint status[]; };
 layout(std430, binding = 7) buffer Ranges { uvec2 ranges[]; };
-uniform uint u_n;
 uniform uint u_depth_bits;
 
 void main() {
+    uint n = status[0];
     uint i = gl_GlobalInvocationID.x;
-    if (i >= u_n) return;
+    if (i >= n) return;
     uint t = keys[i] >> u_depth_bits;
     if (i == 0u || (keys[i - 1u] >> u_depth_bits) != t) ranges[t].x = i;
-    if (i == u_n - 1u || (keys[i + 1u] >> u_depth_bits) != t) ranges[t].y = i + 1u;
+    if (i == n - 1u || (keys[i + 1u] >> u_depth_bits) != t) ranges[t].y = i + 1u;
 }

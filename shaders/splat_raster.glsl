@@ -1,22 +1,29 @@
-// Compute rasteriser, step 4: one 16×16 workgroup per tile composites its splats front to back
+// Compute rasteriser, step 6: one 16×16 workgroup per tile composites its splats front to back
 // (gsplat classic: alpha = min(0.99, o·exp(−q)), skip alpha < 1/255, stop once T would fall to
-// 1e-4), batches of 256 projected splats staged in shared memory. A splat behind the framebuffer's
-// depth at that pixel (the proxy pass) ends the pixel, as the sort is front to back. Writes
-// premultiplied (C, 1 − T) rows bottom-up, ready to blend with ONE, ONE_MINUS_SRC_ALPHA.
-#version 430
+// 1e-4), batches of 256 projected splats staged in shared memory, the whole workgroup leaving as
+// soon as every pixel is done. A splat behind the framebuffer's depth at that pixel (the proxy
+// pass) ends the pixel, as the sort is front to back. Rows are written bottom-up (GL).
+// BLEND: the image is the framebuffer's own RGBA16F/RGBA32F colour texture, blended in place as
+// ONE, ONE_MINUS_SRC_ALPHA would (premultiplied C + T·dst, alpha 1 − T + T·dst.a); otherwise a
+// private image receives (C, 1 − T) and splat_composite.glsl blends it.
+// The host prepends OUT_FORMAT (rgba16f or rgba32f) and, for in-place blending, BLEND.
 layout(local_size_x = 16, local_size_y = 16) in;
 layout(std430, binding = 1) readonly buffer Vals { uint vals[]; };
-layout(std430, binding = 6) readonly buffer Proj { vec4 proj[]; };
+layout(std430, binding = 6) readonly buffer Proj { uvec4 proj[]; };
 layout(std430, binding = 7) readonly buffer Ranges { uvec2 ranges[]; };
-layout(rgba16f, binding = 0) uniform writeonly image2D u_out;
+#ifdef BLEND
+layout(OUT_FORMAT, binding = 0) uniform image2D u_out;
+#else
+layout(OUT_FORMAT, binding = 0) uniform writeonly image2D u_out;
+#endif
 uniform sampler2D u_depth;
 uniform int u_has_depth;
 uniform vec2 u_depth_ab;    // ndc depth = a + b / z
 uniform uvec2 u_tiles;
 uniform ivec2 u_size;
-shared vec4 s_a[256];
-shared vec4 s_b[256];
-shared vec4 s_c[256];
+shared vec4 s_a[256];       // mean.xy, conic.a, conic.b
+shared vec4 s_b[256];       // conic.c, opacity, z
+shared vec3 s_c[256];       // rgb
 shared uint s_done;
 
 void main() {
@@ -32,6 +39,7 @@ void main() {
         if (d < 1.0) zlimit = u_depth_ab.y / (2.0 * d - 1.0 - u_depth_ab.x);
     }
     if (lid == 0u) s_done = 0u;
+    barrier();
     float T = 1.0;
     vec3 C = vec3(0.0);
     bool done = !inside;
@@ -42,9 +50,13 @@ void main() {
         uint idx = start + lid;
         if (idx < range.y) {
             uint s = vals[idx];
-            s_a[lid] = proj[s * 3u];
-            s_b[lid] = proj[s * 3u + 1u];
-            s_c[lid] = proj[s * 3u + 2u];
+            uvec4 r0 = proj[s * 2u];
+            uvec4 r1 = proj[s * 2u + 1u];
+            vec2 rg = unpackHalf2x16(r1.z);
+            vec2 bo = unpackHalf2x16(r1.w);
+            s_a[lid] = uintBitsToFloat(r0);
+            s_b[lid] = vec4(uintBitsToFloat(r1.x), bo.y, uintBitsToFloat(r1.y), 0.0);
+            s_c[lid] = vec3(rg, bo.x);
         }
         barrier();
         uint cnt = min(256u, range.y - start);
@@ -58,9 +70,17 @@ void main() {
             if (q < 0.0 || alpha < 1.0 / 255.0) continue;
             float next_t = T * (1.0 - alpha);
             if (next_t <= 1e-4) { done = true; atomicAdd(s_done, 1u); break; }
-            C += s_c[j].rgb * (alpha * T);
+            C += s_c[j] * (alpha * T);
             T = next_t;
         }
     }
-    if (inside) imageStore(u_out, out_px, vec4(C, 1.0 - T));
+    if (!inside) return;
+#ifdef BLEND
+    if (T < 1.0) {
+        vec4 dst = imageLoad(u_out, out_px);
+        imageStore(u_out, out_px, vec4(C + T * dst.rgb, 1.0 - T + T * dst.a));
+    }
+#else
+    imageStore(u_out, out_px, vec4(C, 1.0 - T));
+#endif
 }

@@ -145,6 +145,8 @@ class SplatPass:
         self._last_upload = 0
         self.total_upload = 0  # bytes uploaded since creation
         self._epoch = 0  # bumped by every change to what is drawn
+        self._content_epoch = 0  # bumped by set/remove (not xform): the compute path re-counts its pairs
+        self._counted_epoch = -1
         self._sorted_for: tuple | None = None
         self._visible = 0
         self.last_sorted = False  # sorted since the last draw finished
@@ -219,6 +221,7 @@ class SplatPass:
                 self._upload(self._sh.write(a.sh_start, pack_sh(gaussians).reshape(-1, 4)))
         self._write_anchor(a)
         self._epoch += 1
+        self._content_epoch += 1
 
     def remove(self, anchor_id: str) -> None:
         """Stop drawing anchor ``anchor_id`` and free its slots (unknown ids are ignored)."""
@@ -238,6 +241,7 @@ class SplatPass:
         self._anchor_alloc.free(a.slot, 1)
         self._dirty_anchor_slots.discard(a.slot)
         self._epoch += 1
+        self._content_epoch += 1
 
     def xform(self, anchor_id: str, matrix: np.ndarray) -> None:
         """Set anchor ``anchor_id``'s local→world transform, matrix (4, 4) (rotation, uniform scale, translation)."""
@@ -384,7 +388,8 @@ class SplatPass:
         state = (camera.view.tobytes(), camera.width, camera.height, camera.fov_y, camera.near, camera.far, self._epoch)
         if n and state != self._sorted_for:
             if self._tiles is not None:
-                self._tiles.prepare(camera, n, self._bind_common)
+                self._tiles.prepare(camera, n, self._bind_common, sync=self._content_epoch != self._counted_epoch)
+                self._counted_epoch = self._content_epoch
                 self._upload(self._tiles.upload)
             elif self.gpu_sort:
                 self._sort_gpu(camera, n)

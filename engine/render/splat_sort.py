@@ -3,10 +3,12 @@
 Both sort unsigned keys ascending and stably (equal keys keep slot order), which is what
 ``np.argsort(keys, kind="stable")`` does — the reference twin used by the tests.
 
-GPU: least-significant-digit radix sort of 32-bit keys with (key, value) pairs, 4-bit digits,
-8 passes of three compute shaders each (``shaders/sort_count.glsl`` per-block histogram,
-``sort_scan.glsl`` exclusive scan, ``sort_scatter.glsl`` stable scatter). Buffers ping-pong;
-after the even number of passes the result is back in ``keys``/``values``.
+GPU: least-significant-digit radix sort of 32-bit keys with (key, value) pairs, 4- or 5-bit digits
+(5 needs 40 KiB of shared memory: hardware GPUs, not llvmpipe's 32 KiB), an even number of passes
+of three compute shaders each (``shaders/sort_count.glsl`` per-block histogram, ``sort_scan.glsl``
+exclusive scan, ``sort_scatter.glsl`` stable scatter). Buffers ping-pong; after the even number of
+passes the result is back in ``keys``/``values``. :meth:`GpuRadixSort.sort_indirect` takes the count
+from a GPU buffer and dispatches indirectly, so a count computed on the GPU never comes back.
 
 CPU: 16-bit keys, two 8-bit LSD counting-sort passes in numpy.
 """
@@ -14,12 +16,21 @@ CPU: 16-bit keys, two 8-bit LSD counting-sort passes in numpy.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
 BLOCK = 2048  # keys per workgroup in sort_count/sort_scatter (256 threads × 8)
-DIGIT_BITS = 4
+DIGIT_BITS = 4  # default digit width
+
+
+def sort_source(name: str, digit_bits: int, indirect: bool) -> str:
+    """A sort shader's source: its version line, RADIX_BITS (and INDIRECT) defined, then the rest."""
+    text = (SHADER_DIR / name).read_text()
+    version = next(line for line in text.splitlines() if line.startswith("#version"))
+    defines = f"#define RADIX_BITS {digit_bits}\n" + ("#define INDIRECT\n" if indirect else "")
+    return version + "\n" + defines + text.replace(version, "", 1)
 
 
 def argsort_reference(keys: np.ndarray) -> np.ndarray:
@@ -72,13 +83,25 @@ class GpuRadixSort:
 
     ``keys`` and ``values`` are public ``moderngl.Buffer`` objects of ``capacity`` entries; fill them
     (by a compute shader or ``write``), call :meth:`sort` with the count, read the result from them.
+    digit_bits: 4, or 5 (fewer passes; falls back to 4 where the shader does not fit in shared memory).
+    indirect: compile the variants :meth:`sort_indirect` needs (count read from a GPU buffer).
     """
 
-    def __init__(self, ctx, capacity: int = 1 << 16) -> None:  # ctx: moderngl.Context
+    def __init__(self, ctx, capacity: int = 1 << 16, digit_bits: int = DIGIT_BITS, indirect: bool = False) -> None:
         self.ctx = ctx
-        self._count = ctx.compute_shader((SHADER_DIR / "sort_count.glsl").read_text())
-        self._scan = ctx.compute_shader((SHADER_DIR / "sort_scan.glsl").read_text())
-        self._scatter = ctx.compute_shader((SHADER_DIR / "sort_scatter.glsl").read_text())
+        if digit_bits not in (4, 5):
+            raise ValueError(f"digit_bits must be 4 or 5, got {digit_bits}")
+        variant = "_indirect" if indirect else ""
+        try:
+            progs = [ctx.compute_shader(sort_source(f"sort_{k}.glsl", digit_bits, indirect)) for k in ("count", "scan", "scatter")]
+        except Exception:  # noqa: BLE001 - moderngl raises a plain Error: too little shared memory
+            if digit_bits == 4:
+                raise
+            digit_bits = 4
+            progs = [ctx.compute_shader(sort_source(f"sort_{k}.glsl", 4, indirect)) for k in ("count", "scan", "scatter")]
+        self._count, self._scan, self._scatter = progs
+        self.digit_bits = digit_bits
+        self.variant = variant
         self.capacity = 0
         self.keys = self.values = self._keys2 = self._values2 = self._hist = None
         self.reserve(capacity)
@@ -95,7 +118,7 @@ class GpuRadixSort:
         self.values = self.ctx.buffer(reserve=cap * 4)
         self._keys2 = self.ctx.buffer(reserve=cap * 4)
         self._values2 = self.ctx.buffer(reserve=cap * 4)
-        self._hist = self.ctx.buffer(reserve=16 * ((cap + BLOCK - 1) // BLOCK) * 4)
+        self._hist = self.ctx.buffer(reserve=(1 << self.digit_bits) * ((cap + BLOCK - 1) // BLOCK) * 4)
         self.capacity = cap
 
     def sort(self, n: int, key_bits: int = 32) -> None:
@@ -105,11 +128,9 @@ class GpuRadixSort:
         blocks = (n + BLOCK - 1) // BLOCK
         src = (self.keys, self.values)
         dst = (self._keys2, self._values2)
-        passes = (key_bits + DIGIT_BITS - 1) // DIGIT_BITS
-        passes += passes % 2  # even, so the result lands back in keys/values
         barrier = self.ctx.memory_barrier
-        for p in range(passes):
-            shift = p * DIGIT_BITS
+        for p in range(self.passes(key_bits)):
+            shift = p * self.digit_bits
             src[0].bind_to_storage_buffer(0)
             src[1].bind_to_storage_buffer(1)
             dst[0].bind_to_storage_buffer(2)
@@ -119,12 +140,51 @@ class GpuRadixSort:
                 prog["u_n"] = n
                 prog["u_shift"] = shift
                 prog["u_num_blocks"] = blocks
-            self._scan["u_count"] = 16 * blocks
+            self._scan["u_count"] = (1 << self.digit_bits) * blocks
             self._count.run(blocks)
             barrier()
             self._scan.run(1)
             barrier()
             self._scatter.run(blocks)
+            barrier()
+            src, dst = dst, src
+
+    def passes(self, key_bits: int) -> int:
+        """Digit passes for ``key_bits``-bit keys: even, so the result lands back in keys/values."""
+        passes = (key_bits + self.digit_bits - 1) // self.digit_bits
+        return passes + passes % 2
+
+    def sort_indirect(self, count: Any, max_n: int, dispatch: Any, dispatch_offset: int, key_bits: int) -> None:
+        """Sort the first ``count[0]`` entries, a count that stays on the GPU (needs ``indirect=True``).
+
+        count: buffer whose first uint is n (≤ ``capacity``); dispatch: buffer holding the indirect
+        dispatch command (ceil(n / 2048), 1, 1) at byte ``dispatch_offset``; max_n: an upper bound
+        of n (sizes nothing, checked against capacity); key_bits: significant low bits of the keys.
+        """
+        if not self.variant:
+            raise ValueError("sort_indirect needs a GpuRadixSort made with indirect=True")
+        if max_n > self.capacity:
+            raise ValueError(f"sort_indirect: up to {max_n} entries, capacity {self.capacity}")
+        src = (self.keys, self.values)
+        dst = (self._keys2, self._values2)
+        barrier = self.ctx.memory_barrier
+        count.bind_to_storage_buffer(5)
+        self._hist.bind_to_storage_buffer(4)
+        for p in range(self.passes(key_bits)):
+            shift = p * self.digit_bits
+            if shift >= 32:
+                raise ValueError(f"sort_indirect: {key_bits}-bit keys need a digit shift of {shift}")
+            src[0].bind_to_storage_buffer(0)
+            src[1].bind_to_storage_buffer(1)
+            dst[0].bind_to_storage_buffer(2)
+            dst[1].bind_to_storage_buffer(3)
+            self._count["u_shift"] = shift
+            self._scatter["u_shift"] = shift
+            self._count.run_indirect(dispatch, dispatch_offset)
+            barrier()
+            self._scan.run(1)
+            barrier()
+            self._scatter.run_indirect(dispatch, dispatch_offset)
             barrier()
             src, dst = dst, src
 

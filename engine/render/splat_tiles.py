@@ -2,26 +2,40 @@
 
 Why: data-centre GPUs (H100, H200) run vertex and fragment work on very few units, so drawing
 millions of instanced quads through the raster pipeline is slow there; compute shaders run on every
-SM. Steps per frame (shaders/splat_project, sort_*, splat_ranges, splat_raster, splat_composite):
+SM. The whole frame stays on the GPU, nothing is read back in steady state:
 
-1. project every slot once (same ``project_splat`` as the quad path, shaders/splat_common.glsl) and
-   emit a (tile << depth_bits | log-depth, slot) pair per 16×16 tile its ellipse touches;
-2. radix-sort the pairs (``GpuRadixSort``: by tile, then front to back);
-3. find each tile's range; 4. composite each tile front to back in a workgroup, early-out at T ≤ 1e-4
-   and at the framebuffer's depth (the proxy pass) when it is a depth texture;
-5. blend the premultiplied image over the framebuffer with ONE, ONE_MINUS_SRC_ALPHA.
+1. ``splat_project.glsl`` — one thread per slot: project (same ``project_splat`` as the quads,
+   shaders/splat_common.glsl), a 32-byte record, the 16×16-tile rectangle and its count, per
+   workgroup the pair count and the visible depth range;
+2. ``splat_scan.glsl`` — one workgroup: exclusive scan of the workgroup counts, total pairs and the
+   indirect dispatch sizes into a small status buffer, tile ranges zeroed;
+3. ``splat_emit.glsl`` — one thread per slot: its (tile << depth_bits | depth, slot) pairs at its
+   prefix offset (deterministic, slot order);
+4. ``GpuRadixSort.sort_indirect`` — LSD radix sort of the pairs (5-bit digits, 6 passes, 30-bit keys
+   on GPUs with ≥ 40 KiB of shared memory; 4-bit, 8 passes, 32-bit keys elsewhere), the count and
+   workgroup counts read on the GPU (glDispatchComputeIndirect);
+5. ``splat_ranges.glsl`` — each tile's [start, end) in the sorted list (indirect dispatch);
+6. ``splat_raster.glsl`` — one workgroup per tile blends front to back with shared-memory batches of
+   256 splats, leaving once every pixel has T ≤ 1e-4, and blends straight into the framebuffer's
+   RGBA16F/RGBA32F colour texture (image load/store; ONE, ONE_MINUS_SRC_ALPHA arithmetic); other
+   targets get a private image and ``splat_composite.glsl`` (one triangle) blends it.
+
+Buffer sizes. The pair count is only known on the GPU. Pairs past the sort's capacity are dropped
+and counted: after a change of splat content, slot count or image size (``sync``) the host reads the
+total at once and redoes the frame with larger buffers if needed; otherwise it reads the *previous*
+frame's total (finished by then) before starting a frame and grows ahead (1.5× headroom), so a
+sudden camera move that more than outgrows the headroom can drop pairs for one frame.
+
+Depth is quantised to ``depth_bits`` = key bits − tile bits (17 at 1080p with 5-bit digits) linearly
+over the frame's visible depth range; splats closer in depth than that step composite in slot order.
 
 The proxy depth test needs the framebuffer's depth attachment to be a depth *texture* (as
 engine/render/frame.py makes it); with a depth renderbuffer, which a compute shader cannot read,
 splats are not hidden by proxies.
-
-Depth is quantised to ``depth_bits`` (32 − tile bits, 19 at 1080p) on a log scale over [near, far]:
-splats closer in depth than that resolution may composite in either order.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import moderngl
@@ -31,6 +45,11 @@ from engine.render.camera import Camera
 from engine.render.splat_sort import GpuRadixSort
 
 TILE = 16
+GROUP = 256  # slots per workgroup in splat_project / splat_emit
+MAX_GROUPS = 65535  # glDispatchCompute limit on x
+HEADROOM = 1.5
+SORT_DIGIT_BITS = 5  # 4 forces the 8-pass sort (benchmarks compare the two)
+_RESET = np.array([0, 0xFFFFFFFF, 0, 0], np.uint32).tobytes()  # pairs, zmin, zmax, total
 
 
 class TileRasterizer:
@@ -38,91 +57,177 @@ class TileRasterizer:
 
     def __init__(self, ctx: Any, shader_source: Any, sources_dir: Any) -> None:
         self.ctx = ctx
+        self._dir = sources_dir
         self.project = ctx.compute_shader(shader_source("splat_project.glsl", "COMPUTE_SHADER", "430"))
+        self.scan = ctx.compute_shader((sources_dir / "splat_scan.glsl").read_text())
+        self.emit = ctx.compute_shader((sources_dir / "splat_emit.glsl").read_text())
         self.ranges_prog = ctx.compute_shader((sources_dir / "splat_ranges.glsl").read_text())
-        self.raster = ctx.compute_shader((sources_dir / "splat_raster.glsl").read_text())
+        self._raster: dict[tuple[str, bool], Any] = {}
         comp = (sources_dir / "splat_composite.glsl").read_text()
         self.composite = ctx.program(
             vertex_shader="#version 330 core\n#define VERTEX_SHADER\n" + comp,
             fragment_shader="#version 330 core\n#define FRAGMENT_SHADER\n" + comp,
         )
         self.composite_vao = ctx.vertex_array(self.composite, [])
-        self.sorter = GpuRadixSort(ctx, 1 << 16)
-        self.counter = ctx.buffer(reserve=16)
-        self.proj = ctx.buffer(reserve=48 * 1024)
+        self.sorter = GpuRadixSort(ctx, 1 << 16, digit_bits=SORT_DIGIT_BITS, indirect=True)
+        self.key_bits = 30 if self.sorter.digit_bits == 5 else 32
+        self.status = ctx.buffer(reserve=64)
+        self.proj = ctx.buffer(reserve=32 * 1024)
+        self.meta = ctx.buffer(reserve=16 * 1024)
+        self.bsum = ctx.buffer(reserve=4 * 64)
         self.ranges = ctx.buffer(reserve=8)
         self.image = None
-        self.pairs = 0
+        self.pairs = 0  # total tile pairs of the last frame read back (lags one frame in steady state)
+        self.syncs = 0  # frames that read their pair count back at once
         self.upload = 0  # bytes written from the CPU in the last prepare/draw
+        self._pending_check = False  # a frame was emitted whose total has not been read yet
+        self.profile: dict[str, float] | None = None  # set to {} to collect GPU ms per stage (stalls)
+        self._query = None
+        self._sync_key: tuple | None = None
 
     def nbytes(self) -> int:
         img = self.image.width * self.image.height * 8 if self.image is not None else 0
-        return self.sorter.capacity * 16 + self.sorter._hist.size + self.proj.size + self.ranges.size + img
+        sort = self.sorter.capacity * 16 + self.sorter._hist.size
+        return sort + self.proj.size + self.meta.size + self.bsum.size + self.ranges.size + self.status.size + img
 
-    def prepare(self, camera: Camera, n: int, bind_common: Any) -> None:
-        """Project ``n`` slots and sort their tile pairs for ``camera``."""
+    def _raster_prog(self, fmt: str, blend: bool) -> Any:
+        prog = self._raster.get((fmt, blend))
+        if prog is None:
+            head = f"#version 430\n#define OUT_FORMAT {fmt}\n" + ("#define BLEND\n" if blend else "")
+            prog = self.ctx.compute_shader(head + (self._dir / "splat_raster.glsl").read_text())
+            self._raster[(fmt, blend)] = prog
+        return prog
+
+    @staticmethod
+    def _ensure(buf: Any, nbytes: int, ctx: Any) -> Any:
+        if buf.size >= nbytes:
+            return buf
+        size = max(nbytes, 2 * buf.size)
+        buf.release()
+        return ctx.buffer(reserve=size)
+
+    def _stage(self, name: str, fn: Any) -> None:
+        """Run ``fn``; with profiling on, add its GPU time (ms, timer query) to ``profile[name]``."""
+        if self.profile is None:
+            fn()
+            return
+        if self._query is None:
+            self._query = self.ctx.query(time=True)
+        with self._query:
+            fn()
+        self.profile[name] = self.profile.get(name, 0.0) + self._query.elapsed / 1e6
+
+    def _read_total(self) -> int:
+        return int(np.frombuffer(self.status.read(4, offset=12), np.uint32)[0])
+
+    def prepare(self, camera: Camera, n: int, bind_common: Any, sync: bool = False) -> None:
+        """Project ``n`` slots and sort their tile pairs for ``camera``.
+
+        sync: read the pair count back at once (after the splats changed) rather than a frame later.
+        """
         ctx = self.ctx
         w, h = camera.width, camera.height
         tiles = ((w + TILE - 1) // TILE, (h + TILE - 1) // TILE)
         ntiles = tiles[0] * tiles[1]
         tile_bits = max(1, (ntiles - 1).bit_length())
-        if tile_bits > 24:
-            raise ValueError(f"splat pass: {w}x{h} has too many tiles for 32-bit keys")
-        self.depth_bits = 32 - tile_bits
-        self.tiles = tiles
-        if self.proj.size < n * 48:
-            size = max(n * 48, 2 * self.proj.size)
-            self.proj.release()
-            self.proj = ctx.buffer(reserve=size)
-        if self.ranges.size < ntiles * 8:
-            self.ranges.release()
-            self.ranges = ctx.buffer(reserve=ntiles * 8)
-        prog = self.project
-        bind_common(prog, camera)
-        prog["u_n"] = n
-        prog["u_tiles"] = tiles
-        prog["u_depth_bits"] = self.depth_bits
-        ln, lf = math.log(camera.near), math.log(camera.far)
-        prog["u_log_depth"] = (ln, 1.0 / (lf - ln))
+        depth_bits = self.key_bits - tile_bits
+        if depth_bits < 10 or max(tiles) > 65535:
+            raise ValueError(f"splat pass: {w}x{h} has too many tiles for the compute rasteriser")
+        groups = (n + GROUP - 1) // GROUP
+        if groups > MAX_GROUPS:
+            raise ValueError(f"splat pass: the compute rasteriser takes at most {MAX_GROUPS * GROUP} slots, got {n}")
+        self.depth_bits, self.tiles = depth_bits, tiles
+        self.proj = self._ensure(self.proj, 32 * n, ctx)
+        self.meta = self._ensure(self.meta, 16 * n, ctx)
+        self.bsum = self._ensure(self.bsum, 4 * groups, ctx)
+        self.ranges = self._ensure(self.ranges, 8 * ntiles, ctx)
+        key = (n, w, h)
+        sync = sync or key != self._sync_key
         self.upload = 0
-        for _ in range(3):
-            prog["u_capacity"] = self.sorter.capacity
-            self.counter.write(np.zeros(4, np.uint32).tobytes())
-            self.upload += 16
+        if self._pending_check and not sync:
+            # the previous frame's total: finished on the GPU by now, so this does not stall
+            self.pairs = self._read_total()
+            if self.pairs > self.sorter.capacity:
+                sync = True
+            if self.pairs * HEADROOM > self.sorter.capacity:
+                self.sorter.reserve(int(self.pairs * HEADROOM) + 1)
+        project, scan, emit = self.project, self.scan, self.emit
+        bind_common(project, camera)
+        project["u_n"] = n
+        project["u_tiles"] = tiles
+        scan["u_blocks"] = groups
+        scan["u_ntiles"] = ntiles
+        emit["u_n"] = n
+        emit["u_tiles_x"] = tiles[0]
+        emit["u_depth_bits"] = depth_bits
+
+        def count_and_emit() -> None:
+            scan["u_capacity"] = self.sorter.capacity
+            emit["u_capacity"] = self.sorter.capacity
+            self.status.write(_RESET)
+            self.upload += len(_RESET)
+            self.status.bind_to_storage_buffer(5)
+            self.proj.bind_to_storage_buffer(6)
+            self.meta.bind_to_storage_buffer(7)
+            self.bsum.bind_to_storage_buffer(8)
+            project.run(groups)
+            ctx.memory_barrier()
+            self.ranges.bind_to_storage_buffer(7)
+            scan.run(1)
+            ctx.memory_barrier()
+            self.meta.bind_to_storage_buffer(7)
             self.sorter.keys.bind_to_storage_buffer(0)
             self.sorter.values.bind_to_storage_buffer(1)
-            self.counter.bind_to_storage_buffer(5)
-            self.proj.bind_to_storage_buffer(6)
-            prog.run((n + 255) // 256)
+            emit.run(groups)
             ctx.memory_barrier()
-            total = int(np.frombuffer(self.counter.read(4), np.uint32)[0])
-            if total <= self.sorter.capacity:
+
+        for _ in range(4):
+            self._stage("project_emit", count_and_emit)
+            if not sync:
                 break
-            self.sorter.reserve(int(total * 1.25))
-        self.pairs = total
-        self.sorter.sort(total)
-        self.ranges.clear()
-        self.upload += ntiles * 8
-        if total:
+            self.syncs += 1
+            self.pairs = self._read_total()
+            if self.pairs <= self.sorter.capacity:
+                break
+            self.sorter.reserve(int(self.pairs * HEADROOM) + 1)
+        self._pending_check = not sync
+        self._sync_key = key
+        # the status buffer holds n at 0 and the dispatch sizes at 16 (sort) and 32 (ranges)
+        cap = self.sorter.capacity
+        self._stage("sort", lambda: self.sorter.sort_indirect(self.status, cap, self.status, 16, self.key_bits))
+
+        def ranges() -> None:
             self.sorter.keys.bind_to_storage_buffer(0)
+            self.status.bind_to_storage_buffer(5)
             self.ranges.bind_to_storage_buffer(7)
-            self.ranges_prog["u_n"] = total
-            self.ranges_prog["u_depth_bits"] = self.depth_bits
-            self.ranges_prog.run((total + 255) // 256)
+            self.ranges_prog["u_depth_bits"] = depth_bits
+            self.ranges_prog.run_indirect(self.status, 32)
             ctx.memory_barrier()
+
+        self._stage("ranges", ranges)
 
     def draw(self, camera: Camera, framebuffer: Any) -> None:
         """Rasterise the sorted pairs and blend the result over ``framebuffer``."""
         ctx = self.ctx
         w, h = camera.width, camera.height
-        if self.image is None or self.image.size != (w, h):
-            if self.image is not None:
-                self.image.release()
-            self.image = ctx.texture((w, h), 4, dtype="f2")
-            self.image.filter = (moderngl.NEAREST, moderngl.NEAREST)
+        colors = getattr(framebuffer, "color_attachments", ())
+        color = colors[0] if colors else None
+        direct = (
+            isinstance(color, moderngl.Texture) and color.components == 4 and color.dtype in ("f2", "f4")
+            and not color.samples
+        )
+        if direct:
+            target, fmt = color, ("rgba16f" if color.dtype == "f2" else "rgba32f")
+        else:
+            if self.image is None or self.image.size != (w, h):
+                if self.image is not None:
+                    self.image.release()
+                self.image = ctx.texture((w, h), 4, dtype="f2")
+                self.image.filter = (moderngl.NEAREST, moderngl.NEAREST)
+            target, fmt = self.image, "rgba16f"
+        prog = self._raster_prog(fmt, direct)
         depth = framebuffer.depth_attachment
         has_depth = isinstance(depth, moderngl.Texture)
-        prog = self.raster
         if has_depth:
             # read raw depth values: no shadow comparison while this pass samples it
             compare = depth.compare_func
@@ -134,14 +239,20 @@ class TileRasterizer:
         prog["u_depth_ab"] = (float(-proj[2, 2]), float(proj[2, 3]))
         prog["u_tiles"] = self.tiles
         prog["u_size"] = (w, h)
-        self.image.bind_to_image(0, read=False, write=True)
+        target.bind_to_image(0, read=direct, write=True)
         self.sorter.values.bind_to_storage_buffer(1)
         self.proj.bind_to_storage_buffer(6)
         self.ranges.bind_to_storage_buffer(7)
-        prog.run(self.tiles[0], self.tiles[1])
-        ctx.memory_barrier()
+
+        def raster() -> None:
+            prog.run(self.tiles[0], self.tiles[1])
+            ctx.memory_barrier()
+
+        self._stage("raster", raster)
         if has_depth:
             depth.compare_func = compare
+        if direct:
+            return
         framebuffer.use()
         ctx.viewport = (0, 0, w, h)
         ctx.disable(moderngl.DEPTH_TEST)
@@ -153,9 +264,11 @@ class TileRasterizer:
         ctx.disable(moderngl.BLEND)
 
     def release(self) -> None:
-        for o in (self.project, self.ranges_prog, self.raster, self.composite_vao, self.composite,
-                  self.counter, self.proj, self.ranges):
+        for o in (self.project, self.scan, self.emit, self.ranges_prog, self.composite_vao, self.composite,
+                  self.status, self.proj, self.meta, self.bsum, self.ranges, *self._raster.values()):
             o.release()
+        if self._query is not None:
+            self._query.release()
         self.sorter.release()
         if self.image is not None:
             self.image.release()

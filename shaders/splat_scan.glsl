@@ -1,0 +1,50 @@
+// Compute rasteriser, step 2: one workgroup scans the per-workgroup pair counts bsum[0, u_blocks)
+// (exclusive, in place), then writes status: [0] pairs to sort = min(total, capacity), [3] total
+// (read back a frame later to grow the buffers), [4..6] the sort's indirect dispatch
+// (ceil(n / 2048), 1, 1), [8..10] the tile-range pass's (ceil(n / 256), 1, 1). It also zeroes
+// the tile ranges, which splat_ranges.glsl fills only for tiles that have pairs.
+#version 430
+layout(local_size_x = 1024) in;
+layout(std430, binding = 5) buffer Status { uint status[]; };
+layout(std430, binding = 7) writeonly buffer Ranges { uvec2 ranges[]; };
+layout(std430, binding = 8) buffer BlockSums { uint bsum[]; };
+uniform uint u_blocks;
+uniform uint u_capacity;
+uniform uint u_ntiles;
+shared uint s_sum[1024];
+
+void main() {
+    uint t = gl_LocalInvocationID.x;
+    for (uint i = t; i < u_ntiles; i += 1024u) ranges[i] = uvec2(0u);
+    uint chunk = (u_blocks + 1023u) / 1024u;
+    uint first = t * chunk;
+    uint last = min(first + chunk, u_blocks);
+    uint sum = 0u;
+    for (uint i = first; i < last; i++) sum += bsum[i];
+    s_sum[t] = sum;
+    barrier();
+    for (uint off = 1u; off < 1024u; off <<= 1) {
+        uint v = t >= off ? s_sum[t - off] : 0u;
+        barrier();
+        s_sum[t] += v;
+        barrier();
+    }
+    uint run = s_sum[t] - sum;
+    for (uint i = first; i < last; i++) {
+        uint c = bsum[i];
+        bsum[i] = run;
+        run += c;
+    }
+    if (t == 1023u) {
+        uint total = s_sum[1023];
+        uint n = min(total, u_capacity);
+        status[0] = n;
+        status[3] = total;
+        status[4] = (n + 2047u) / 2048u;
+        status[5] = 1u;
+        status[6] = 1u;
+        status[8] = (n + 255u) / 256u;
+        status[9] = 1u;
+        status[10] = 1u;
+    }
+}
