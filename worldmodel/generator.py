@@ -101,6 +101,10 @@ class Generator:
                         return [self._forward([s], lod)[0] for s in specs]
                 finally:
                     torch.set_num_threads(threads)
+        return self._run_chunked(specs, lod)
+
+    def _run_chunked(self, specs: list[ProxySpec], lod: int) -> list[GaussianSet]:
+        """The CUDA path: fixed-size chunks of entities with equal anchor counts."""
         groups: dict[int, list[int]] = {}
         for i, s in enumerate(specs):
             groups.setdefault(anchor_count(s.shape, s.half_extents, lod), []).append(i)

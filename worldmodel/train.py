@@ -215,7 +215,8 @@ def _config_from_dict(d: dict) -> TrainConfig:
 
 def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, minutes: float = 1e9,
           save_minutes: float = 3.0, max_steps: int | None = None, progress: bool = True,
-          log: Callable[[str], None] = print, workers: int = 0) -> dict[str, Any]:
+          log: Callable[[str], None] = print, workers: int = 0,
+          steps_override: bool = False) -> dict[str, Any]:
     """Train (or resume) in ``out_dir`` for at most ``minutes`` / ``max_steps`` more steps.
 
     Writes ``state.pt`` (resumable state), ``worldmodel.pt`` (EMA inference checkpoint),
@@ -232,8 +233,11 @@ def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, m
     if state_path.exists():
         try:
             st = torch.load(state_path, map_location="cpu", weights_only=False)
+            steps = cfg.steps
             cfg = _config_from_dict(st["train_config"])
             cfg.device = str(dev)
+            if steps_override:
+                cfg.steps = steps  # lengthen or shorten the schedule of a resumed run
         except Exception as exc:  # noqa: BLE001
             raise InputError(str(state_path), "", f"a resumable training state ({type(exc).__name__}: {exc})") from None
     torch.manual_seed(cfg.seed)
@@ -310,6 +314,11 @@ def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, m
         history.append({"step": step, "total": loss_sum, **totals})
         bar.update(1)
         bar.set_postfix(loss=f"{loss_sum:.4f}")
+        if not progress and step % 200 == 0:
+            recent = history[-200:]
+            log(f"step {step}/{end_step} loss {np.mean([h['total'] for h in recent]):.4f} "
+                f"photo {np.mean([h['photo'] for h in recent]):.4f} "
+                f"{(time.monotonic() - t_start) / 60:.1f} min, teacher items {fed}")
         drain = getattr(source, "drain", None)
         fresh = drain(cfg.refresh) if drain is not None else [source.sample(rng) for _ in range(cfg.refresh)]
         for it in fresh:
@@ -370,7 +379,8 @@ def run_train(args: argparse.Namespace) -> int:
     if args.tiny and args.steps is None:
         cfg.steps = 30
     res = train(cfg, args.out, minutes=args.minutes, save_minutes=args.save_minutes, max_steps=args.max_steps,
-                progress=not args.no_progress, workers=args.workers)
+                progress=not args.no_progress, workers=args.workers,
+                steps_override=args.steps is not None)
     if args.export:
         import shutil
 
