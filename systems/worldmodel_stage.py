@@ -415,18 +415,42 @@ class WorldModelStage:
                     self._cv.wait()
                 if self._stop:
                     return
-                req = heapq.heappop(self._heap)
-                self._outstanding.add((req.uid, req.key, req.lod))
-                self._busy += 1
+                # the most important request, plus (on a GPU, where a call costs the same for one
+                # entity or a chunk) the next ones of the same LOD in priority order
+                batch = [heapq.heappop(self._heap)]
+                room = self._batch_size() - 1
+                skipped: list[_Request] = []
+                while room and self._heap:
+                    r = heapq.heappop(self._heap)
+                    if r.lod == batch[0].lod:
+                        batch.append(r)
+                        room -= 1
+                    else:
+                        skipped.append(r)
+                for r in skipped:
+                    heapq.heappush(self._heap, r)
+                for r in batch:
+                    self._outstanding.add((r.uid, r.key, r.lod))
+                self._busy += len(batch)
             try:
-                result = self._generate(req)
+                results = self._generate_batch(batch)
             except Exception as exc:  # handed to the render thread, raised there by _accept
-                result = (req, exc)
+                results = [(r, exc) for r in batch]
             finally:
                 with self._cv:
-                    self._busy -= 1
-                    self._done.append(result)
+                    self._busy -= len(batch)
+                    self._done.extend(results)
                     self._cv.notify_all()
+
+    def _batch_size(self) -> int:
+        """Requests per worker call: 1 on the CPU (each entity runs alone there anyway, so a batch
+        would only delay the first result), a padded chunk's worth on CUDA."""
+        gen = self._generator
+        if gen is None or getattr(getattr(gen, "device", None), "type", "cpu") == "cpu":
+            return 1
+        from worldmodel.generator import CUDA_CHUNK
+
+        return CUDA_CHUNK
 
     def _emit(self) -> bytes | None:
         ops = [wire.pack_op(RemoveOp(u)) for u in self._removed]
