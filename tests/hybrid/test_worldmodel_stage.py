@@ -147,3 +147,28 @@ def test_after_a_load_anchors_missing_from_the_loaded_world_are_removed(generato
     msg = stage.flush((0, 1, 5))
     assert ("RemoveOp", "gone") in kinds(msg) and ("SetOp", "kept") not in kinds(msg)  # no regeneration
     assert set(stage.mirror.anchors) == {"kept"}
+
+
+def test_worker_batches_same_lod_requests_on_a_gpu_generator(generator) -> None:
+    import time
+    from types import SimpleNamespace
+
+    calls: list[int] = []
+
+    class GpuLike:  # the real CPU generator, reporting a CUDA device so the stage batches
+        device = SimpleNamespace(type="cuda")
+
+        def generate(self, specs, lod):
+            calls.append(len(specs))
+            return generator.generate(specs, lod)
+
+    stage = WorldModelStage(3, GpuLike(), threaded=True, budget=64, min_lod=2)
+    stage.consume(LayoutDelta(0, spawned=[entry(f"e{i}", (i, 0.5, 0)) for i in range(6)]))
+    stage.frame((0, 1, 5))
+    deadline = time.monotonic() + 60
+    while stage.pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+        stage.frame((0, 1, 5))
+    stage.close()
+    assert sum(calls) == 6 and max(calls) > 1
+    assert len(stage.mirror.anchors) == 6 and all(a.gaussians is not None for a in stage.mirror.anchors.values())
