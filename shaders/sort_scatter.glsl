@@ -1,7 +1,10 @@
 // Radix sort, pass 3 of 3: stable scatter of one digit (RADIX_BITS bits; INDIRECT as in sort_count).
 // Keys are staged in shared memory coalesced; thread t then owns the 8 consecutive keys
 // [t*8, t*8+8) of the block, so its rank is (keys of its digit in earlier threads) + (earlier
-// keys of its own). Per-thread digit counts live in s_cnt[digit*256 + t] (bank-conflict free).
+// keys of its own). Per-thread digit counts live in s_cnt[digit*256 + t] (bank-conflict free);
+// their digit-major exclusive scan is each key's position in the block sorted by digit. The block
+// is then reordered in shared memory (values in s_cnt, free by then) and written out in that
+// order, so neighbouring threads write neighbouring addresses (coalesced).
 #version 430
 layout(local_size_x = 256) in;
 #define ITEMS 8u
@@ -68,13 +71,35 @@ void main() {
     barrier();
     if (t < RADIX) s_dstart[t] = s_cnt[t * 256u];
     barrier();
-    for (uint i = 0u; i < valid; i++) {
-        uint key = s_key[first + i];
-        uint d = (key >> u_shift) & (RADIX - 1u);
-        uint slot = d * 256u + t;
-        uint dst = offsets[d * num_blocks + b] + s_cnt[slot] - s_dstart[d];
-        s_cnt[slot] += 1u;
-        keys_out[dst] = key;
-        vals_out[dst] = vals_in[start + first + i];
+    uint k[ITEMS];
+    uint v[ITEMS];
+    uint pos[ITEMS];
+    for (uint i = 0u; i < ITEMS; i++) {
+        if (i < valid) {
+            k[i] = s_key[first + i];
+            v[i] = vals_in[start + first + i];
+            uint slot = ((k[i] >> u_shift) & (RADIX - 1u)) * 256u + t;
+            pos[i] = s_cnt[slot];
+            s_cnt[slot] += 1u;
+        }
+    }
+    barrier();
+    for (uint i = 0u; i < ITEMS; i++) {
+        if (i < valid) {
+            s_key[pos[i]] = k[i];
+            s_cnt[pos[i]] = v[i];
+        }
+    }
+    barrier();
+    uint block_n = min(BLOCK, n - min(n, start));
+    for (uint i = 0u; i < ITEMS; i++) {
+        uint j = i * 256u + t;
+        if (j < block_n) {
+            uint key = s_key[j];
+            uint d = (key >> u_shift) & (RADIX - 1u);
+            uint dst = offsets[d * num_blocks + b] + j - s_dstart[d];
+            keys_out[dst] = key;
+            vals_out[dst] = s_cnt[j];
+        }
     }
 }

@@ -162,3 +162,19 @@ def test_empty_pass_draws_nothing(ctx):
     img = render_offscreen(p, camera(32, 24), BG)
     assert img[..., 3].max() == 0
     p.release()
+
+
+def test_auto_raster_picks_compute_on_datacentre_gpus_only(ctx):
+    from engine.render.splat_pass import prefers_compute_raster
+
+    assert prefers_compute_raster("NVIDIA H200/PCIe/SSE2")
+    assert prefers_compute_raster("NVIDIA H100 80GB HBM3/PCIe/SSE2")
+    assert prefers_compute_raster("NVIDIA A100-SXM4-40GB/PCIe/SSE2")
+    assert not prefers_compute_raster("NVIDIA GeForce RTX 4090/PCIe/SSE2")
+    assert not prefers_compute_raster("AMD Radeon RX 7900 XTX (radeonsi, navi31, LLVM 15.0.7)")
+    assert not prefers_compute_raster("llvmpipe (LLVM 15.0.6, 256 bits)")
+    p = SplatPass(ctx)  # llvmpipe here: quads
+    assert p.stats()["raster"] == "quads"
+    p.release()
+    with pytest.raises(ValueError):
+        SplatPass(ctx, raster="tiles")

@@ -89,3 +89,30 @@ def test_gpu_and_cpu_sort_agree_on_depths(sorter):
     step = (z[visible].max() - z[visible].min()) / 65534
     assert np.all(np.diff(z[gpu[:nvis]]) <= 0)
     assert np.all(np.diff(z[cpu[:nvis]]) <= step * 1.01)
+
+
+@pytest.mark.gl
+@pytest.mark.parametrize("n, key_bits", [(0, 32), (1, 32), (2049, 30), (70_001, 32)])
+def test_gpu_radix_indirect_count_matches_argsort(n, key_bits):
+    """sort_indirect reads n and its workgroup count from a GPU buffer; entries past n stay put."""
+    ctx = headless_context(430)
+    s = GpuRadixSort(ctx, 1 << 17, digit_bits=5, indirect=True)  # falls back to 4 bits on llvmpipe
+    try:
+        rng = np.random.default_rng(n)
+        keys = rng.integers(0, 2**key_bits, n + 100, dtype=np.uint64).astype(np.uint32)
+        keys[rng.random(n + 100) < 0.3] = 7  # ties
+        s.keys.write(keys.tobytes())
+        s.values.write(np.arange(n + 100, dtype=np.uint32).tobytes())
+        status = np.zeros(16, np.uint32)
+        status[0], status[4:7] = n, ((n + 2047) // 2048, 1, 1)
+        buf = ctx.buffer(status.tobytes())
+        s.sort_indirect(buf, n, buf, 16, key_bits)
+        order = np.frombuffer(s.values.read((n + 100) * 4), np.uint32)
+        assert np.array_equal(order[:n], argsort_reference(keys[:n]))
+        assert np.array_equal(order[n:], np.arange(n, n + 100))
+        with pytest.raises(ValueError):
+            s.sort_indirect(buf, s.capacity + 1, buf, 16, key_bits)
+        buf.release()
+    finally:
+        s.release()
+        ctx.release()
