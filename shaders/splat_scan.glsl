@@ -1,7 +1,7 @@
 // Compute rasteriser, step 2: one workgroup scans the per-workgroup pair counts bsum[0, u_blocks)
 // (exclusive, in place), then writes status: [0] pairs to sort = min(total, capacity), [3] total
 // (read back a frame later to grow the buffers), [4..6] the sort's indirect dispatch
-// (ceil(n / 2048), 1, 1), [8..10] the tile-range pass's (ceil(n / 256), 1, 1). It also zeroes
+// (ceil(n / 2048), 1, 1), [8..10] the tile-range pass's (min(ceil(n / 1024), 65535), 1, 1). It also zeroes
 // the tile ranges, which splat_ranges.glsl fills only for tiles that have pairs.
 #version 430
 layout(local_size_x = 1024) in;
@@ -43,7 +43,7 @@ void main() {
         status[4] = (n + 2047u) / 2048u;
         status[5] = 1u;
         status[6] = 1u;
-        status[8] = (n + 255u) / 256u;
+        status[8] = min((n + 1023u) / 1024u, 65535u);
         status[9] = 1u;
         status[10] = 1u;
     }

@@ -267,8 +267,7 @@ class TileRasterizer:
         for o in (self.project, self.scan, self.emit, self.ranges_prog, self.composite_vao, self.composite,
                   self.status, self.proj, self.meta, self.bsum, self.ranges, *self._raster.values()):
             o.release()
-        if self._query is not None:
-            self._query.release()
+        self._query = None  # moderngl 5.13 queries have no release(); dropped with the object
         self.sorter.release()
         if self.image is not None:
             self.image.release()

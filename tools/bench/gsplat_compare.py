@@ -1,9 +1,11 @@
 """GPU script: the benchmark scene rendered by gsplat (classic) and by our splat pass, in one run.
 
-Prints, for each N and rasteriser (compute tiles, instanced quads), both frame times, their ratio (ours / gsplat), our FPS and the PSNR between the two
-images, one JSON object per line. Ours is sort + draw of one frame into an RGBA16F target, timed
-with glFinish around each frame (and GL timer queries, reported too); the camera orbits 0.1° per
-frame so the sort runs every frame. gsplat's is ``rasterization(..., rasterize_mode="classic")``
+Prints, for each N and rasteriser (compute tiles, instanced quads), both frame times, their ratio
+(ours / gsplat), our FPS and the PSNR between the two images, one JSON object per line. Ours is
+project + sort + draw of one frame into an RGBA16F target, ``--frames`` frames launched back to back
+then one glFinish (as gsplat is timed); the per-frame glFinish time, a GL timer query per frame and
+the compute path's per-stage GPU times are reported too. The camera orbits 0.1° per frame so the
+sort runs every frame. gsplat's is ``rasterization(..., rasterize_mode="classic")``
 (forward only, SH degree 0), timed with torch.cuda.synchronize.
 
 Run on a machine with CUDA, torch, gsplat 1.5.3 and an EGL-capable driver::
@@ -70,7 +72,15 @@ def time_gsplat(scene, cam, frames: int) -> tuple[float, np.ndarray]:
     return dt, img
 
 
-def time_ours(scene, width: int, height: int, frames: int, raster: str = "quads") -> tuple[float, float, float, np.ndarray, dict]:
+def time_ours(
+    scene, width: int, height: int, frames: int, raster: str = "quads", profile: bool = True
+) -> tuple[float, float, float, np.ndarray, dict]:
+    """Ours: (ms per frame back to back, ms per frame with glFinish around each, sort ms, image, info).
+
+    Back to back is how gsplat is timed (frames launched in a row, one sync at the end); the
+    glFinish figure adds a CPU↔GPU round trip per frame. info carries the GL timer query per frame
+    and, for the compute rasteriser, the GPU ms of each stage (timer queries; a separate run).
+    """
     from engine.render.context import headless_context
     from engine.render.splat_pass import SplatPass, render_offscreen
     from tools.bench.render import benchmark_camera
@@ -82,26 +92,33 @@ def time_ours(scene, width: int, height: int, frames: int, raster: str = "quads"
     depth = ctx.depth_renderbuffer((width, height))
     fbo = ctx.framebuffer([color], depth)
     query = ctx.query(time=True)
-    for f in range(3):
+    for f in range(5):
         fbo.clear(0, 0, 0, 0, depth=1.0)
         sp.draw(benchmark_camera(width, height, 1000 + f), fbo)
     ctx.finish()
+    cams = [benchmark_camera(width, height, f + 1) for f in range(frames)]
+    # back to back, like gsplat's timing
+    t0 = time.perf_counter()
+    for cam in cams:
+        fbo.clear(0, 0, 0, 0, depth=1.0)
+        sp.draw(cam, fbo)
+    ctx.finish()
+    t_b2b = (time.perf_counter() - t0) / frames
+    # one frame at a time, glFinish around each, GL timer query inside
     gpu_ns = 0
-    sort_s = 0.0
-    t_all = 0.0
+    t_sync = 0.0
     for f in range(frames):
-        cam = benchmark_camera(width, height, f + 1)
+        cam = benchmark_camera(width, height, 2000 + f)
         fbo.clear(0, 0, 0, 0, depth=1.0)
         ctx.finish()
         t0 = time.perf_counter()
         with query:
-            sp.prepare(cam)
             sp.draw(cam, fbo)
         ctx.finish()
-        t_all += time.perf_counter() - t0
+        t_sync += time.perf_counter() - t0
         gpu_ns += query.elapsed
-        # sort alone, for the breakdown (not in the frame time)
-    for f in range(min(frames, 5)):
+    sort_s = 0.0
+    for f in range(5):  # prepare alone (project + sort), for the breakdown
         cam = benchmark_camera(width, height, 500 + f)
         ctx.finish()
         t0 = time.perf_counter()
@@ -110,13 +127,26 @@ def time_ours(scene, width: int, height: int, frames: int, raster: str = "quads"
         sort_s += time.perf_counter() - t0
         fbo.clear(0, 0, 0, 0, depth=1.0)
         sp.draw(cam, fbo)
+    stages = {}
+    if profile and sp._tiles is not None:
+        sp._tiles.profile = {}
+        for f in range(5):
+            fbo.clear(0, 0, 0, 0, depth=1.0)
+            sp.draw(benchmark_camera(width, height, 700 + f), fbo)
+        stages = {f"gpu_{k}_ms": round(v / 5, 3) for k, v in sp._tiles.profile.items()}
+        sp._tiles.profile = None
     img = render_offscreen(sp, benchmark_camera(width, height, 0), (0.0, 0.0, 0.0))
     stats = sp.stats()
-    info = dict(renderer=ctx.info.get("GL_RENDERER"), gpu_bytes_per_splat=stats["gpu_bytes_per_splat"])
+    info = dict(
+        renderer=ctx.info.get("GL_RENDERER"), gpu_bytes_per_splat=round(stats["gpu_bytes_per_splat"], 1),
+        ours_gpu_query_ms=round(gpu_ns / frames / 1e6, 3), tile_pairs=stats["tile_pairs"], **stages,
+    )
+    if sp._tiles is not None:
+        info["sort_digit_bits"] = sp._tiles.sorter.digit_bits
     sp.release()
     fbo.release()
     ctx.release()
-    return t_all / frames, gpu_ns / frames / 1e9, sort_s / min(frames, 5), img, info
+    return t_b2b, t_sync / frames, sort_s / 5, img, info
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", default="", help="folder for the two images (.npy) of each N")
     ap.add_argument("--skip-gsplat", action="store_true")
     ap.add_argument("--raster", nargs="+", choices=("quads", "compute"), default=["compute", "quads"])
+    ap.add_argument("--digit-bits", type=int, choices=(4, 5), default=5, help="compute path's radix digit width")
     args = ap.parse_args(argv)
+    from engine.render import splat_tiles
+
+    splat_tiles.SORT_DIGIT_BITS = args.digit_bits
     w, h = args.size
     for n in args.splats:
         scene = benchmark_scene(n)
@@ -141,13 +175,13 @@ def main(argv: list[str] | None = None) -> int:
                 np.save(f"{args.save}/gsplat_{n}.npy", g_img[..., :3].astype(np.float16))
         for raster in args.raster:
             try:
-                ours_s, ours_gpu_s, sort_s, ours_img, info = time_ours(scene, w, h, args.frames, raster)
+                ours_s, ours_sync_s, sort_s, ours_img, info = time_ours(scene, w, h, args.frames, raster)
             except Exception as exc:  # noqa: BLE001 - report and go on with the other rasteriser
                 print(json.dumps({"splats": n, "raster": raster, "error": repr(exc)[:500]}), flush=True)
                 continue
             row = {
                 "splats": n, "size": f"{w}x{h}", "raster": raster, "ours_ms": round(ours_s * 1e3, 3),
-                "ours_gpu_query_ms": round(ours_gpu_s * 1e3, 3), "ours_sort_ms": round(sort_s * 1e3, 3),
+                "ours_ms_finish_each": round(ours_sync_s * 1e3, 3), "ours_prepare_ms": round(sort_s * 1e3, 3),
                 "ours_fps": round(1.0 / ours_s, 1), **info,
             }
             if g_s is not None:
