@@ -52,6 +52,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backend", choices=("auto", "torch", "gsplat"), default="auto")
     p.add_argument("--export", default=None, help="also copy the EMA inference checkpoint here at the end")
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument("--data", default=None, help="train from a dataset folder (`worldmodel data`) instead of live teacher renders")
     p.add_argument("--workers", type=int, default=0, help="teacher worker processes rendering ahead (0: inline)")
     p.add_argument("--pool", type=int, default=None, help="teacher items held at once")
     p.add_argument("--refresh", type=int, default=None, help="teacher items replaced per step (at most)")

@@ -147,6 +147,22 @@ class TeacherSource:
             p.terminate()
 
 
+class DatasetSource:
+    """A dataset written by `anchorworld worldmodel data` as a training source (random items)."""
+
+    def __init__(self, root: str | Path) -> None:
+        from worldmodel.data import Dataset
+
+        self.ds = Dataset(root)
+        if len(self.ds) == 0:
+            raise InputError(str(root), "", "a dataset with at least one spec")
+
+    def sample(self, rng: np.random.Generator) -> Item:
+        """A random stored item."""
+        smp = self.ds[int(rng.integers(len(self.ds)))]
+        return item_from_render(smp.spec, smp.cameras, {"rgb": smp.rgb, "alpha": smp.alpha, "depth": smp.depth})
+
+
 def item_from_render(spec: ProxySpec, cams: list, out: dict[str, np.ndarray]) -> Item:
     """Build an ``Item`` from a teacher render dict (rgb over black, i.e. premultiplied; alpha; depth)."""
     alpha = np.asarray(out["alpha"], np.float32)
@@ -378,7 +394,8 @@ def run_train(args: argparse.Namespace) -> int:
             setattr(cfg, name, v)
     if args.tiny and args.steps is None:
         cfg.steps = 30
-    res = train(cfg, args.out, minutes=args.minutes, save_minutes=args.save_minutes, max_steps=args.max_steps,
+    source = DatasetSource(args.data) if args.data else None
+    res = train(cfg, args.out, source=source, minutes=args.minutes, save_minutes=args.save_minutes, max_steps=args.max_steps,
                 progress=not args.no_progress, workers=args.workers,
                 steps_override=args.steps is not None)
     if args.export:

@@ -32,3 +32,23 @@ def test_tiny_cpu_training_decreases_the_loss_and_resumes(tmp_path: Path) -> Non
     assert violations(gs, spec, 0) == 0
     assert gen.version != Generator().version
     assert torch.isfinite(torch.from_numpy(gs.means)).all()
+
+
+def test_cli_tiny_training_with_the_real_teacher(tmp_path: Path, capsys) -> None:
+    """`anchorworld worldmodel train --tiny`: the CI path, live teacher renders (EGL), torch compositor."""
+    from engine.cli import main
+
+    code = main(["worldmodel", "train", "--tiny", "--max-steps", "8", "--out", str(tmp_path / "run"),
+                 "--no-progress", "--device", "cpu"])
+    assert code == 0
+    res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert res["step"] == 8
+    assert res["pool_loss_end"] < res["pool_loss_start"], res
+    assert Generator(tmp_path / "run" / "worldmodel.pt").generate([ProxySpec("plane", (1, 0.1, 1), "grass", 2)])
+
+
+def test_cli_rejects_bad_training_arguments(tmp_path: Path, capsys) -> None:
+    from engine.cli import main
+
+    assert main(["worldmodel", "train", "--tiny", "--batch", "0", "--out", str(tmp_path)]) == 1
+    assert "--batch" in capsys.readouterr().err
