@@ -22,7 +22,9 @@ uniform uint u_n;
 uniform uint u_shift;
 uniform uint u_num_blocks;
 shared uint s_key[BLOCK];
-shared uint s_cnt[RADIX * 256u];
+// s_cnt is padded by one entry per 32 so the flat scan's per-thread runs hit distinct banks
+#define PAD(e) ((e) + ((e) >> 5))
+shared uint s_cnt[RADIX * 264u];
 shared uint s_sum[256];
 shared uint s_dstart[RADIX];
 
@@ -42,18 +44,18 @@ void main() {
         uint idx = start + j;
         s_key[j] = idx < n ? keys_in[idx] : 0u;
     }
-    for (uint d = 0u; d < RADIX; d++) s_cnt[d * 256u + t] = 0u;
+    for (uint d = 0u; d < RADIX; d++) s_cnt[PAD(d * 256u + t)] = 0u;
     barrier();
     uint first = t * ITEMS;
     uint valid = start + first < n ? min(ITEMS, n - start - first) : 0u;
     for (uint i = 0u; i < valid; i++) {
         uint d = (s_key[first + i] >> u_shift) & (RADIX - 1u);
-        s_cnt[d * 256u + t] += 1u;
+        s_cnt[PAD(d * 256u + t)] += 1u;
     }
     barrier();
     // flat exclusive scan of s_cnt (digit-major): thread t owns entries [t*RADIX, t*RADIX+RADIX)
     uint sum = 0u;
-    for (uint i = 0u; i < RADIX; i++) sum += s_cnt[t * RADIX + i];
+    for (uint i = 0u; i < RADIX; i++) sum += s_cnt[PAD(t * RADIX + i)];
     s_sum[t] = sum;
     barrier();
     for (uint off = 1u; off < 256u; off <<= 1) {
@@ -64,12 +66,12 @@ void main() {
     }
     uint run = s_sum[t] - sum;
     for (uint i = 0u; i < RADIX; i++) {
-        uint c = s_cnt[t * RADIX + i];
-        s_cnt[t * RADIX + i] = run;
+        uint c = s_cnt[PAD(t * RADIX + i)];
+        s_cnt[PAD(t * RADIX + i)] = run;
         run += c;
     }
     barrier();
-    if (t < RADIX) s_dstart[t] = s_cnt[t * 256u];
+    if (t < RADIX) s_dstart[t] = s_cnt[PAD(t * 256u)];
     barrier();
     uint k[ITEMS];
     uint v[ITEMS];
@@ -78,7 +80,7 @@ void main() {
         if (i < valid) {
             k[i] = s_key[first + i];
             v[i] = vals_in[start + first + i];
-            uint slot = ((k[i] >> u_shift) & (RADIX - 1u)) * 256u + t;
+            uint slot = PAD(((k[i] >> u_shift) & (RADIX - 1u)) * 256u + t);
             pos[i] = s_cnt[slot];
             s_cnt[slot] += 1u;
         }

@@ -152,3 +152,28 @@ bool project_splat(uint s, out vec2 mean2d, out vec3 cov2d, out float z, out vec
     rgba = vec4(max(rgb, vec3(0.0)), opacity);
     return true;
 }
+
+// Compute rasteriser: whether a splat reaches a pixel centre of 16×16 tile (tx, ty), i.e. the minimum
+// of q = 0.5·(a·dx² + c·dy²) + b·dx·dy over the tile's pixel centres is ≤ thr = ln(255·o) (+ slack).
+// conic = (a, b, c). Exact for a positive definite conic: 0 when the centre is inside, else the least
+// of the four edges' 1-D minima (stationary point clamped to the edge). splat_project.glsl counts and
+// splat_emit.glsl writes with this same function on the same stored floats (precise: no contraction).
+#if __VERSION__ >= 430
+bool tile_hit(vec2 mean, vec3 conic, float thr, uint tx, uint ty) {
+    precise vec2 lo = vec2(float(tx), float(ty)) * 16.0 + 0.5 - mean;
+    precise vec2 hi = lo + 15.0;
+    if (lo.x <= 0.0 && hi.x >= 0.0 && lo.y <= 0.0 && hi.y >= 0.0) return true;
+    precise float best = 3.4e38;
+    for (int e = 0; e < 2; e++) {
+        precise float dx = e == 0 ? lo.x : hi.x;
+        precise float dy = clamp(-conic.y * dx / conic.z, lo.y, hi.y);
+        precise float q = 0.5 * (conic.x * dx * dx + conic.z * dy * dy) + conic.y * dx * dy;
+        best = min(best, q);
+        precise float dy2 = e == 0 ? lo.y : hi.y;
+        precise float dx2 = clamp(-conic.y * dy2 / conic.x, lo.x, hi.x);
+        precise float q2 = 0.5 * (conic.x * dx2 * dx2 + conic.z * dy2 * dy2) + conic.y * dx2 * dy2;
+        best = min(best, q2);
+    }
+    return best <= thr;
+}
+#endif

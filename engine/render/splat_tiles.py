@@ -60,7 +60,7 @@ class TileRasterizer:
         self._dir = sources_dir
         self.project = ctx.compute_shader(shader_source("splat_project.glsl", "COMPUTE_SHADER", "430"))
         self.scan = ctx.compute_shader((sources_dir / "splat_scan.glsl").read_text())
-        self.emit = ctx.compute_shader((sources_dir / "splat_emit.glsl").read_text())
+        self.emit = ctx.compute_shader(shader_source("splat_emit.glsl", "COMPUTE_SHADER", "430"))
         self.ranges_prog = ctx.compute_shader((sources_dir / "splat_ranges.glsl").read_text())
         self._raster: dict[tuple[str, bool], Any] = {}
         comp = (sources_dir / "splat_composite.glsl").read_text()
@@ -129,7 +129,7 @@ class TileRasterizer:
         w, h = camera.width, camera.height
         tiles = ((w + TILE - 1) // TILE, (h + TILE - 1) // TILE)
         ntiles = tiles[0] * tiles[1]
-        tile_bits = max(1, (ntiles - 1).bit_length())
+        tile_bits = ntiles.bit_length()  # room for tile id ntiles and up: the sentinel keys
         depth_bits = self.key_bits - tile_bits
         if depth_bits < 10 or max(tiles) > 65535:
             raise ValueError(f"splat pass: {w}x{h} has too many tiles for the compute rasteriser")
@@ -160,6 +160,7 @@ class TileRasterizer:
         emit["u_n"] = n
         emit["u_tiles_x"] = tiles[0]
         emit["u_depth_bits"] = depth_bits
+        emit["u_sentinel"] = (1 << self.key_bits) - 1
 
         def count_and_emit() -> None:
             scan["u_capacity"] = self.sorter.capacity
@@ -176,6 +177,7 @@ class TileRasterizer:
             scan.run(1)
             ctx.memory_barrier()
             self.meta.bind_to_storage_buffer(7)
+            self.proj.bind_to_storage_buffer(6)
             self.sorter.keys.bind_to_storage_buffer(0)
             self.sorter.values.bind_to_storage_buffer(1)
             emit.run(groups)
@@ -201,6 +203,7 @@ class TileRasterizer:
             self.status.bind_to_storage_buffer(5)
             self.ranges.bind_to_storage_buffer(7)
             self.ranges_prog["u_depth_bits"] = depth_bits
+            self.ranges_prog["u_ntiles"] = ntiles
             self.ranges_prog.run_indirect(self.status, 32)
             ctx.memory_barrier()
 
