@@ -11,12 +11,20 @@ previous publish:
 
 One mechanism: membership changes come from the world's write API, proxy changes from its write
 versions, transform changes from one vectorised diff of the world's transform table against the
-published copy. ``_publish_reference`` is the plain twin used by tests.
+published copy. ``_ReferenceTracker`` is the plain twin used by tests.
+
+The ``moved`` list is the hot path (hundreds of entries a tick when bodies tumble): the uid of each
+table row is kept in a numpy object array, so the moved rows are filtered, ordered by uid and
+gathered without a per-entity dict lookup, and their detached Transforms are built by
+:func:`_detached_rows` (C-level ``map`` over one private copy of the rows) instead of one
+``Transform.from_row`` call each; :func:`_detached_rows_reference` is its plain twin.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
+from itertools import repeat
 
 import numpy as np
 
@@ -56,6 +64,40 @@ def _copy_proxy(p: Proxy) -> Proxy:
     return Proxy(p.shape, p.half_extents.copy(), p.material, p.style_seed, dict(p.state))
 
 
+_new_object = object.__new__
+_set_data = Transform._data.__set__  # the slot descriptors of Transform's __slots__
+_set_owner = Transform._owner.__set__
+
+
+def _detached_rows(rows: np.ndarray) -> list[Transform]:
+    """One detached Transform per row of ``rows`` (K, 10) float64, which they take over.
+
+    Each Transform's data is a view of its own row of ``rows`` (pass a private copy): it behaves
+    exactly like ``Transform.from_row(row)`` (in-place writes touch only that transform, ``copy``,
+    ``==``, pickling) while the K objects are made by C-level ``map`` calls, not K Python calls.
+    """
+    k = len(rows)
+    objs: list[Transform] = list(map(_new_object, repeat(Transform, k)))
+    deque(map(_set_data, objs, rows), maxlen=0)
+    deque(map(_set_owner, objs, repeat(None, k)), maxlen=0)
+    return objs
+
+
+def _detached_rows_reference(rows: np.ndarray) -> list[Transform]:
+    """Plain twin of :func:`_detached_rows`: one ``Transform.from_row`` per row of (K, 10) ``rows``."""
+    return [Transform.from_row(r) for r in rows]
+
+
+def unique_sorted(a: np.ndarray) -> np.ndarray:
+    """Distinct values of an ascending (N,) int array (no hashing or sorting, unlike ``np.unique``)."""
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
+
+
 class LayoutTracker:
     """The last published layout of one world, and the diff against it."""
 
@@ -64,6 +106,7 @@ class LayoutTracker:
         self.rows: dict[int, int] = {}  # entity -> transform-table row
         self.pub = np.zeros((0, 10), np.float64)  # published transform per row
         self.mask = np.zeros(0, bool)  # row belongs to a published entity
+        self.uid_row = np.empty(0, object)  # uid of the published entity in each row (None if none)
         self.version = 0  # world version at the last publish
         self.full = True  # the next publish looks at every entity (first publish, after a load)
 
@@ -78,7 +121,9 @@ class LayoutTracker:
             pub[: len(self.pub)] = self.pub
             mask = np.zeros(cap, bool)
             mask[: len(self.mask)] = self.mask
-            self.pub, self.mask = pub, mask
+            uid_row = np.empty(cap, object)
+            uid_row[: len(self.uid_row)] = self.uid_row
+            self.pub, self.mask, self.uid_row = pub, mask, uid_row
 
     def publish(self, world, tick: int) -> LayoutDelta:  # world: engine.world.World
         """Diff the world against the last publish and return the delta (then it is the new baseline)."""
@@ -97,6 +142,7 @@ class LayoutTracker:
                 row = self.rows.pop(e, None)
                 if row is not None:
                     self.mask[row] = False
+                    self.uid_row[row] = None
             for e in sorted(dirty):
                 was = self.published.get(e)
                 member = world.exists(e) and world.is_layout_member(e)
@@ -108,17 +154,17 @@ class LayoutTracker:
                     row = table.row_of[e]
                     self.rows[e] = row
                     self.mask[row] = True
+                    self.uid_row[row] = uid
                     if was != uid:
                         self.published[e] = uid
                         spawned.append(e)
         # 2. proxy writes since the last publish
         spawned_set = set(spawned)
         restyled = sorted(e for e in world.changed(Proxy, self.version) if e in self.published and e not in spawned_set)
-        # 3. transform value diff, vectorised over the whole table
+        # 3. transform value diff, vectorised over the whole table (float compare, as the twin's)
         n = table.size
         data, pub = table.data[:n], self.pub[:n]
-        idx = np.flatnonzero(data != pub)
-        rows = np.unique(idx // 10) if idx.size else idx
+        rows = unique_sorted(np.flatnonzero(data != pub) // 10)
         pub[rows] = data[rows]
         moved_rows = rows[self.mask[rows]]
         skip = spawned_set.union(restyled)
@@ -126,18 +172,17 @@ class LayoutTracker:
             delta.spawned.append(LayoutEntry(self.published[e], world.get(e, Transform).copy(), _copy_proxy(world.get(e, Proxy))))
         for e in restyled:
             delta.restyled.append(LayoutEntry(self.published[e], world.get(e, Transform).copy(), _copy_proxy(world.get(e, Proxy))))
+        if len(moved_rows) and skip:
+            moved_rows = moved_rows[~np.isin(moved_rows, [self.rows[e] for e in skip if e in self.rows])]
         if len(moved_rows):
-            ents = table.row_entity[moved_rows]
-            published = self.published
-            for row, e in zip(moved_rows.tolist(), ents.tolist(), strict=True):
-                if e in skip:
-                    continue
-                delta.moved.append((published[e], Transform.from_row(data[row])))
+            uids = self.uid_row[moved_rows].tolist()
+            order = sorted(range(len(uids)), key=uids.__getitem__)
+            moved_rows = moved_rows[order]
+            delta.moved = list(zip(self.uid_row[moved_rows].tolist(), _detached_rows(data[moved_rows]), strict=True))
         self.version = world.version
         delta.spawned.sort(key=lambda x: x.uid)
         delta.restyled.sort(key=lambda x: x.uid)
         delta.removed.sort()
-        delta.moved.sort(key=lambda x: x[0])
         return delta
 
 

@@ -7,7 +7,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.components import Anchor, Name, Proxy, Transform
-from engine.layout import LayoutTracker, _ReferenceTracker, full_layout
+from engine.layout import (
+    LayoutTracker,
+    _detached_rows,
+    _detached_rows_reference,
+    _ReferenceTracker,
+    full_layout,
+    unique_sorted,
+)
 from engine.world import World
 
 
@@ -151,3 +158,25 @@ def test_fast_tracker_matches_reference(seq) -> None:
             assert _same(fast.publish(w, tick), ref.publish(w, tick))
     tick += 1
     assert _same(fast.publish(w, tick), ref.publish(w, tick))
+
+
+def test_detached_rows_behave_like_the_from_row_twin() -> None:
+    src = np.arange(40, dtype=np.float64).reshape(4, 10)
+    fast, ref = _detached_rows(src.copy()), _detached_rows_reference(src)
+    assert fast == ref and all(type(t) is Transform and t._owner is None for t in fast)
+    fast[1].pos[0] = -1.0  # in-place writes touch that transform only
+    assert fast[0] == ref[0] and fast[2] == ref[2] and fast[1].pos[0] == -1.0 and src[1, 0] == 10.0
+    import pickle
+
+    assert pickle.loads(pickle.dumps(fast[2])) == ref[2] and fast[3].copy() == ref[3]
+    w = World()
+    e = w.spawn(Anchor("x"), fast[3])  # a detached transform joins a world like any other
+    w.get(e, Transform).pos[1] = 5.0
+    assert w.get(e, Transform).pos.tolist() == [30.0, 5.0, 32.0] and fast[2].pos.tolist() == [20.0, 21.0, 22.0]
+    assert _detached_rows(np.zeros((0, 10))) == []
+
+
+@given(st.lists(st.integers(0, 30), max_size=50))
+def test_unique_sorted_matches_numpy_unique(xs) -> None:
+    a = np.array(sorted(xs), np.int64)
+    assert np.array_equal(unique_sorted(a), np.unique(a))

@@ -127,6 +127,21 @@ def test_bulk_pose_read_matches_the_reference_twin():
     assert np.array_equal(sim.read_poses(slots), sim._read_poses(slots))
 
 
+def test_awake_slots_match_the_per_handle_reference_as_bodies_fall_asleep():
+    g = make_game()
+    g.ground()
+    boxes = [g.box(pos=(1.5 * i, 1 + 0.5 * i, 0), physics="dynamic") for i in range(8)]
+    g.despawn(boxes[3])  # a freed slot and handle index in the middle
+    sim = g.system("physics").sim
+    seen = set()
+    for _ in range(300):
+        g.tick()
+        fast, ref = sim.awake_dynamic_slots(), sim._awake_dynamic_slots()
+        assert np.array_equal(fast, ref) and fast.dtype == np.int64
+        seen.add(len(fast))
+    assert 7 in seen and 0 in seen  # covered all awake and all asleep
+
+
 def test_vectorised_pull_matches_the_per_body_reference():
     def run(reference: bool) -> np.ndarray:
         g = make_game()
