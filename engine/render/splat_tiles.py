@@ -5,8 +5,10 @@ millions of instanced quads through the raster pipeline is slow there; compute s
 SM. The whole frame stays on the GPU, nothing is read back in steady state:
 
 1. ``splat_project.glsl`` — one thread per slot: project (same ``project_splat`` as the quads,
-   shaders/splat_common.glsl), a 32-byte record, the 16×16-tile rectangle and its count, per
-   workgroup the pair count and the visible depth range;
+   shaders/splat_common.glsl), a 32-byte record, the 16×16-tile rectangle and the count of its
+   tiles the ellipse really reaches (``tile_hit``: exact minimum of q over the tile, 19% fewer
+   pairs than the bounding box on the benchmark scene), per workgroup the pair count and the
+   visible depth range;
 2. ``splat_scan.glsl`` — one workgroup: exclusive scan of the workgroup counts, total pairs and the
    indirect dispatch sizes into a small status buffer, tile ranges zeroed;
 3. ``splat_emit.glsl`` — one thread per slot: its (tile << depth_bits | depth, slot) pairs at its
@@ -27,7 +29,14 @@ frame's total (finished by then) before starting a frame and grows ahead (1.5× 
 sudden camera move that more than outgrows the headroom can drop pairs for one frame.
 
 Depth is quantised to ``depth_bits`` = key bits − tile bits (17 at 1080p with 5-bit digits) linearly
-over the frame's visible depth range; splats closer in depth than that step composite in slot order.
+over the frame's visible depth range; splats closer in depth than that step composite in slot order
+(later slot in front, as back-to-front blending in slot order gives).
+
+Measured on an H200 at 1920×1080 (tools/bench/gsplat_compare.py, benchmark scene): 3.84 ms at 1M
+splats (6.1M pairs), 8.45 ms at 3M (18.4M pairs), against gsplat 1.5.3 classic's 1.64 / 3.08 ms;
+PSNR to gsplat's image 53 / 57 dB. The radix sort is 2.3 / 6.4 ms of that (raster 0.4, project
+and emit 0.25 / 0.68): the sort is what to make faster next (fewer passes through wider digits with
+subgroup ranking, or a one-sweep decoupled look-back scan).
 
 The proxy depth test needs the framebuffer's depth attachment to be a depth *texture* (as
 engine/render/frame.py makes it); with a depth renderbuffer, which a compute shader cannot read,

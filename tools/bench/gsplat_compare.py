@@ -11,6 +11,10 @@ sort runs every frame. gsplat's is ``rasterization(..., rasterize_mode="classic"
 Run on a machine with CUDA, torch, gsplat 1.5.3 and an EGL-capable driver::
 
     python -m tools.bench.gsplat_compare --splats 1000000 3000000 --size 1920x1080 --raster compute quads
+
+Last measured (H200, 2026-11-22, ``--raster compute --frames 30``): 1M splats 3.84 ms (gsplat 1.64,
+ratio 2.35, 260 FPS, PSNR 53.4 dB), 3M 8.45 ms (gsplat 3.08, ratio 2.75, 118 FPS, PSNR 57.5 dB).
+The quads measured 105 / 315 ms there (ratio 64 / 104).
 """
 
 from __future__ import annotations
