@@ -179,7 +179,7 @@ class SplatPass:
         if self.raster == "compute":
             from engine.render.splat_tiles import TileRasterizer
 
-            self._tiles = TileRasterizer(ctx, _shader_source, SHADER_DIR)
+            self._tiles = TileRasterizer(ctx, _shader_source, SHADER_DIR, capacity=max(capacity, 1024))
 
     # ------------------------------------------------------------------ updates
 
@@ -401,6 +401,8 @@ class SplatPass:
         self._flush_anchors()
         n = self._splat_alloc.high_water
         state = (camera.view.tobytes(), camera.width, camera.height, camera.fov_y, camera.near, camera.far, self._epoch)
+        if n and state == self._sorted_for and self._tiles is not None and self._tiles.overflowed():
+            self._sorted_for = None  # the last compute frame dropped tile pairs: count and sort again
         if n and state != self._sorted_for:
             if self._tiles is not None:
                 self._tiles.prepare(camera, n, self._bind_common, sync=self._content_epoch != self._counted_epoch)

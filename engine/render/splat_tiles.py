@@ -62,9 +62,12 @@ _RESET = np.array([0, 0xFFFFFFFF, 0, 0], np.uint32).tobytes()  # pairs, zmin, zm
 
 
 class TileRasterizer:
-    """Compute-shader rasteriser bound to a SplatPass's data textures (see the module doc)."""
+    """Compute-shader rasteriser bound to a SplatPass's data textures (see the module doc).
 
-    def __init__(self, ctx: Any, shader_source: Any, sources_dir: Any) -> None:
+    capacity: initial tile pairs the sort holds (grown as frames need).
+    """
+
+    def __init__(self, ctx: Any, shader_source: Any, sources_dir: Any, capacity: int = 1 << 16) -> None:
         self.ctx = ctx
         self._dir = sources_dir
         self.project = ctx.compute_shader(shader_source("splat_project.glsl", "COMPUTE_SHADER", "430"))
@@ -78,7 +81,7 @@ class TileRasterizer:
             fragment_shader="#version 330 core\n#define FRAGMENT_SHADER\n" + comp,
         )
         self.composite_vao = ctx.vertex_array(self.composite, [])
-        self.sorter = GpuRadixSort(ctx, 1 << 16, digit_bits=SORT_DIGIT_BITS, indirect=True)
+        self.sorter = GpuRadixSort(ctx, capacity, digit_bits=SORT_DIGIT_BITS, indirect=True)
         self.key_bits = 30 if self.sorter.digit_bits == 5 else 32
         self.status = ctx.buffer(reserve=64)
         self.proj = ctx.buffer(reserve=32 * 1024)
@@ -93,6 +96,7 @@ class TileRasterizer:
         self.profile: dict[str, float] | None = None  # set to {} to collect GPU ms per stage (stalls)
         self._query = None
         self._sync_key: tuple | None = None
+        self._force_sync = False
 
     def nbytes(self) -> int:
         img = self.image.width * self.image.height * 8 if self.image is not None else 0
@@ -129,6 +133,22 @@ class TileRasterizer:
     def _read_total(self) -> int:
         return int(np.frombuffer(self.status.read(4, offset=12), np.uint32)[0])
 
+    def overflowed(self) -> bool:
+        """Whether the last unchecked frame dropped pairs; grows the buffers for the next one.
+
+        Reads that frame's total (finished on the GPU by the time the next frame starts, so this does
+        not stall); after True the next :meth:`prepare` counts synchronously.
+        """
+        if not self._pending_check:
+            return False
+        self._pending_check = False
+        self.pairs = self._read_total()
+        over = self.pairs > self.sorter.capacity
+        if self.pairs * HEADROOM > self.sorter.capacity:
+            self.sorter.reserve(int(self.pairs * HEADROOM) + 1)
+        self._force_sync = over
+        return over
+
     def prepare(self, camera: Camera, n: int, bind_common: Any, sync: bool = False) -> None:
         """Project ``n`` slots and sort their tile pairs for ``camera``.
 
@@ -151,15 +171,10 @@ class TileRasterizer:
         self.bsum = self._ensure(self.bsum, 4 * groups, ctx)
         self.ranges = self._ensure(self.ranges, 8 * ntiles, ctx)
         key = (n, w, h)
-        sync = sync or key != self._sync_key
+        self.overflowed()  # the last frame's total, if unread: grows ahead, may set _force_sync
+        sync = sync or key != self._sync_key or self._force_sync
+        self._force_sync = False
         self.upload = 0
-        if self._pending_check and not sync:
-            # the previous frame's total: finished on the GPU by now, so this does not stall
-            self.pairs = self._read_total()
-            if self.pairs > self.sorter.capacity:
-                sync = True
-            if self.pairs * HEADROOM > self.sorter.capacity:
-                self.sorter.reserve(int(self.pairs * HEADROOM) + 1)
         project, scan, emit = self.project, self.scan, self.emit
         bind_common(project, camera)
         project["u_n"] = n
