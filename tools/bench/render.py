@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "initial_upload_ms": round(1000 * upload_s, 2),
         "sort": stats["sort"],
         "raster": stats["raster"],
+        "tile_pairs": stats["tile_pairs"],  # compute rasteriser: (tile, splat) pairs sorted per frame
         "renderer": ctx.info.get("GL_RENDERER", "?"),
     }
     splat_pass.release()
