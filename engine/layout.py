@@ -176,7 +176,9 @@ class LayoutTracker:
             moved_rows = moved_rows[~np.isin(moved_rows, [self.rows[e] for e in skip if e in self.rows])]
         if len(moved_rows):
             uids = self.uid_row[moved_rows].tolist()
-            order = sorted(range(len(uids)), key=uids.__getitem__)
+            k = len(uids)
+            # str keys: list.sort's specialised string compare; the order goes back to numpy once
+            order = np.fromiter(sorted(range(k), key=uids.__getitem__), np.intp, k)
             moved_rows = moved_rows[order]
             delta.moved = list(zip(self.uid_row[moved_rows].tolist(), _detached_rows(data[moved_rows]), strict=True))
         self.version = world.version

@@ -40,6 +40,8 @@ DYNAMIC, KINEMATIC, FIXED, LOOSE = 0, 1, 2, 3
 _KIND_CODE = {"dynamic": DYNAMIC, "kinematic": KINEMATIC, "static": FIXED}
 _ISO_HEADER = 8  # bytes before the 7 floats of an Isometry3 blob
 _ISO_BYTES = 36
+# float32 columns of an Isometry3 blob (after the header: qx qy qz qw tx ty tz) in pose order
+_POSE_COLUMNS = _ISO_HEADER // 4 + np.array([4, 5, 6, 3, 0, 1, 2])
 _INDEX = attrgetter("index")
 
 
@@ -303,12 +305,8 @@ class Simulation:
         """(K, 7) float64 poses (pos, rot w-first) of the bodies in ``slots`` — the bulk fast path."""
         views = self.slots
         blob = b"".join([views[s].view.position.to_bytes() for s in slots.tolist()])
-        raw = np.frombuffer(blob, np.float32).reshape(-1, _ISO_BYTES // 4)[:, _ISO_HEADER // 4 :]
-        out = np.empty((len(slots), 7), np.float64)
-        out[:, 0:3] = raw[:, 4:7]
-        out[:, 3] = raw[:, 3]
-        out[:, 4:7] = raw[:, 0:3]
-        return out
+        raw = np.frombuffer(blob, np.float32).reshape(-1, _ISO_BYTES // 4)
+        return raw[:, _POSE_COLUMNS].astype(np.float64)  # one gather: tx ty tz qw qx qy qz
 
     def _read_poses(self, slots: np.ndarray) -> np.ndarray:
         """Reference twin of :meth:`read_poses`: one attribute read per body."""

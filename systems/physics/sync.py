@@ -335,14 +335,18 @@ class Sync:
         poses = sim.read_poses(slots)
         rows = sim.row_of[slots]
         table = world.table.data
+        cur = table[rows]  # whole-row gathers and scatters: numpy's fast paths
         # rows whose value changed (a flat compare: ``any(axis=1)`` over 7 columns is slower)
-        changed = unique_sorted(np.flatnonzero(poses != table[rows, 0:7]) // 7)
-        if len(changed):
-            r, s, p = rows[changed], slots[changed], poses[changed]
-            table[r, 0:7] = p
-            sim.last[s, 0:7] = p
-            if len(self.shadow) == len(table):
-                self.shadow[r] = table[r]
+        changed = unique_sorted(np.flatnonzero(poses != cur[:, 0:7]) // 7)
+        if len(changed) == 0:
+            return
+        if len(changed) < len(rows):
+            rows, slots, poses, cur = rows[changed], slots[changed], poses[changed], cur[changed]
+        cur[:, 0:7] = poses
+        table[rows] = cur
+        sim.last[slots, 0:7] = poses
+        if len(self.shadow) == len(table):
+            self.shadow[rows] = cur
 
     def _pull_reference(self, world: World) -> None:
         """Plain twin of :meth:`pull_poses`: every dynamic body, one at a time."""
