@@ -2,12 +2,14 @@
 
 Scene: a ground slab, a grid of 20,000 static posts (anchored collider-only entities with proxies) and
 2,000 dynamic crates (entities with Anchor + Transform + Proxy + RigidBody + Collider) dropped
-from staggered heights so most are awake during the measured window. Each measured tick runs the
+from staggered heights. All are awake in the first ~60 ticks; over the default window (ticks 21-260)
+they land and settle, and the median tick has ~600 awake (``awake_median``, ``moved_median``):
+``--warmup 0 --ticks 60`` measures the all-awake phase instead. Each measured tick runs the
 game's scripts → physics → rules → layout stages (the layout stage diffs every transform and
 builds the LayoutDelta); ``rapier_ms`` is the wall time of ``PhysicsWorld.step()`` alone inside the
 same tick. Prints the medians and their ratio (target ≤ 1.5), the physics stage alone
 (``physics_stage_ms``: reconcile + push + characters + step + pull + events) and its ratio to the
-step, the tick's and the step's process CPU time and their ratio (``ratio_cpu``: steadier than wall
+step, the layout stage alone (``layout_stage_ms``: the transform diff and the LayoutDelta), the tick's and the step's process CPU time and their ratio (``ratio_cpu``: steadier than wall
 time on a shared machine, but it counts Rapier's idle-spinning worker threads), and the awake-body
 count.
 
@@ -85,15 +87,24 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     build_s = time.perf_counter() - t0
     for _ in range(args.warmup):
         g.tick()
-    ticks, steps, awake, moved, phys_s, cpu, step_cpu = [], [], [], [], [], [], []
+    ticks, steps, awake, moved, phys_s, lay_s, cpu, step_cpu = [], [], [], [], [], [], [], []
     stage = phys.tick
+    layout = g.system("layout")
+    lay_stage = layout.tick if layout is not None else None
 
     def timed_stage(game: Any, dt: float) -> None:
         t = time.perf_counter()
         stage(game, dt)
         phys_s.append(time.perf_counter() - t)
 
+    def timed_layout(game: Any, dt: float) -> None:
+        t = time.perf_counter()
+        lay_stage(game, dt)
+        lay_s.append(time.perf_counter() - t)
+
     phys.tick = timed_stage
+    if layout is not None:
+        layout.tick = timed_layout
     for _ in range(args.ticks):
         c = time.process_time()
         t = time.perf_counter()
@@ -105,6 +116,8 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         awake.append(len(phys.sync.awake_last))
         moved.append(len(delta.moved))
     phys.tick = stage
+    if layout is not None:
+        layout.tick = lay_stage
     tick_ms = float(np.median(ticks) * 1e3)
     rapier_ms = float(np.median(steps) * 1e3)
     physics_ms = float(np.median(phys_s) * 1e3)
@@ -120,6 +133,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "overhead_ms": round(tick_ms - rapier_ms, 3),
         "physics_stage_ms": round(physics_ms, 3),
         "physics_stage_ratio": round(physics_ms / rapier_ms, 3) if rapier_ms > 0 else None,
+        "layout_stage_ms": round(float(np.median(lay_s) * 1e3), 3) if lay_s else None,
         "tick_cpu_ms": round(float(np.median(cpu) * 1e3), 3),
         "rapier_cpu_ms": round(float(np.median(step_cpu) * 1e3), 3),
         "ratio_cpu": round(float(np.median(cpu) / np.median(step_cpu)), 3) if np.median(step_cpu) > 0 else None,
