@@ -16,7 +16,7 @@ published copy. ``_ReferenceTracker`` is the plain twin used by tests.
 The ``moved`` list is the hot path (hundreds of entries a tick when bodies tumble): the uid of each
 table row is kept in a numpy object array, so the moved rows are filtered, ordered by uid and
 gathered without a per-entity dict lookup, and their detached Transforms are built by
-:func:`_detached_rows` (C-level ``map`` over one private copy of the rows) instead of one
+:func:`_detached_rows` (C-level ``map`` over small private copies of the rows) instead of one
 ``Transform.from_row`` call each; :func:`_detached_rows_reference` is its plain twin.
 """
 
@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -67,18 +67,24 @@ def _copy_proxy(p: Proxy) -> Proxy:
 _new_object = object.__new__
 _set_data = Transform._data.__set__  # the slot descriptors of Transform's __slots__
 _set_owner = Transform._owner.__set__
+_CHUNK = 16  # rows per private buffer of _detached_rows
 
 
 def _detached_rows(rows: np.ndarray) -> list[Transform]:
-    """One detached Transform per row of ``rows`` (K, 10) float64, which they take over.
+    """One detached Transform per row of ``rows`` (K, 10) float64 (copied; ``rows`` is not kept).
 
-    Each Transform's data is a view of its own row of ``rows`` (pass a private copy): it behaves
-    exactly like ``Transform.from_row(row)`` (in-place writes touch only that transform, ``copy``,
-    ``==``, pickling) while the K objects are made by C-level ``map`` calls, not K Python calls.
+    Behaves exactly like ``[Transform.from_row(r) for r in rows]`` (in-place writes touch only that
+    transform; ``copy``, ``==``, pickling, adding to a world) but the K objects are made by C-level
+    ``map`` calls, not K Python calls. Each transform's data is a row view of a private buffer of
+    ``_CHUNK`` rows, so a transform kept for long pins at most 1,280 bytes, never a whole tick's rows.
     """
     k = len(rows)
+    n_chunks = -(-k // _CHUNK)
+    padded = np.zeros((n_chunks * _CHUNK, 10), np.float64)
+    padded[:k] = rows
+    chunks = map(np.ndarray.copy, padded.reshape(n_chunks, _CHUNK, 10))  # private (_CHUNK, 10) buffers
     objs: list[Transform] = list(map(_new_object, repeat(Transform, k)))
-    deque(map(_set_data, objs, rows), maxlen=0)
+    deque(map(_set_data, objs, chain.from_iterable(chunks)), maxlen=0)  # stops after the k objects
     deque(map(_set_owner, objs, repeat(None, k)), maxlen=0)
     return objs
 
