@@ -53,6 +53,7 @@ def exec_script(path: str | Path, reload: bool = False, game: Game | None = None
 
 def load_game(path: str | Path, seed: int | None = None) -> Game:
     """A ready game from a ``.py`` script or a ``.level.json`` file (with its optional script)."""
+    import engine.physics_components  # noqa: F401  (registers RigidBody, Collider, Joint, ... before a level is read)
     from engine.game import Game
     from engine.levels import Level
 
