@@ -104,3 +104,12 @@ def test_e_opens_the_hinged_door(game) -> None:
     opened = game.get(door, Transform).rot
     angle = 2 * np.degrees(np.arccos(min(1.0, abs(float(np.dot(closed, opened))))))
     assert angle > 30.0
+
+
+def test_the_level_file_and_the_script_start_the_same_game() -> None:
+    games = [load_game(VILLAGE.with_name("village.level.json")), load_game(VILLAGE)]
+    for g in games:
+        run(g, 2.0)
+    assert games[0].state_hash() == games[1].state_hash()
+    for g in games:
+        g.system("worldmodel").close()
