@@ -186,3 +186,19 @@ def test_detached_rows_behave_like_the_from_row_twin() -> None:
 def test_unique_sorted_matches_numpy_unique(xs) -> None:
     a = np.array(sorted(xs), np.int64)
     assert np.array_equal(unique_sorted(a), np.unique(a))
+
+
+def test_moved_entries_are_in_uid_order_not_spawn_order() -> None:
+    """Rows are allocated in spawn order ("c2" before "c10"); ``moved`` is sorted by uid like the twin's."""
+    w, fast, ref = World(), LayoutTracker(), _ReferenceTracker()
+    ids = [_crate(w, f"c{i}", i) for i in range(40)]
+    w.despawn(ids[5])  # a freed row, reused by the next spawn
+    ids[5] = _crate(w, "a-late", 5)
+    fast.publish(w, 1), ref.publish(w, 1)
+    for e in ids[::3]:
+        w.get(e, Transform).rot = (0.0, 1.0, 0.0, 0.0)
+    d = fast.publish(w, 2)
+    assert _same(d, ref.publish(w, 2))
+    uids = [u for u, _ in d.moved]
+    assert uids == sorted(uids) and len(uids) == 14 and "a-late" not in uids
+    assert all(t.rot.tolist() == [0.0, 1.0, 0.0, 0.0] for _, t in d.moved)
