@@ -185,3 +185,137 @@ def _anchor_points_cached(shape: str, he: tuple[float, float, float], n: int) ->
 def anchor_points(shape: str, he: tuple[float, float, float], n: int) -> tuple[np.ndarray, np.ndarray]:
     """(points (n, 3), unit normals (n, 3)) float64 on the surface of the proxy, read-only arrays."""
     return _anchor_points_cached(shape, tuple(float(v) for v in he), int(n))
+
+
+# ---------------------------------------------------------------------------------------------
+# Vectorised twin: many proxies of one shape at once. Every element is computed by the same
+# float64 operations, in the same order, as ``_anchor_points_cached`` above (the reference), so the
+# results are bit-identical to it (``tests/worldmodel/test_wm_generator.py`` compares them).
+
+
+@lru_cache(maxsize=64)
+def _template(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Cached per-count template: Hammersley (u, v), each (n,) float64, read-only."""
+    uv = hammersley(n)
+    u, v = np.ascontiguousarray(uv[:, 0]), np.ascontiguousarray(uv[:, 1])
+    u.setflags(write=False)
+    v.setflags(write=False)
+    return u, v
+
+
+def _face_areas(shape: str, he: np.ndarray) -> np.ndarray:
+    """(B, F) face areas exactly as the reference computes them, one proxy at a time (scalar math)."""
+    f = {"cylinder": _cylinder_areas, "capsule": _capsule_areas, "ramp": _ramp_areas}[shape]
+    return np.stack([f(float(a), float(b), float(c)) for a, b, c in he.tolist()])
+
+
+def _pick_batch(u: np.ndarray, areas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise ``_pick``: u (n,), areas (B, F) → face (B, n) int, rescaled u (B, n)."""
+    cdf = np.stack([np.cumsum(a) / a.sum() for a in areas])  # (B, F), as the reference does
+    k = cdf.shape[1]
+    face = np.minimum((cdf[:, None, :] <= u[None, :, None]).sum(axis=2), k - 1)  # = searchsorted right
+    lo_tab = np.concatenate([np.zeros((len(cdf), 1)), cdf[:, :-1]], axis=1)
+    lo = np.take_along_axis(lo_tab, face, axis=1)
+    hi = np.take_along_axis(cdf, face, axis=1)
+    width = np.maximum(hi - lo, 1e-12)
+    return face, np.clip((u[None, :] - lo) / width, 0.0, 1.0 - 1e-12)
+
+
+def anchor_points_batch(shape: str, he: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Anchor points of B proxies of one ``shape`` with half-extents ``he`` (B, 3) float64.
+
+    Returns (points (B, n, 3), unit normals (B, n, 3)) float64, bit-identical row by row to
+    ``anchor_points(shape, he[b], n)``.
+    """
+    he = np.ascontiguousarray(he, dtype=np.float64).reshape(-1, 3)
+    b = len(he)
+    u0, v0 = _template(int(n))
+    hx, hy, hz = (he[:, k:k + 1] for k in range(3))  # (B, 1) each
+    pts = np.zeros((b, n, 3))
+    nrm = np.zeros((b, n, 3))
+    if shape == "box":
+        areas = np.concatenate([hy * hz, hy * hz, hx * hz, hx * hz, hx * hy, hx * hy], axis=1)
+        face, u = _pick_batch(u0, areas)
+        a, bb = 2 * u - 1, 2 * v0 - 1
+        axis = face // 2
+        sign = np.where(face % 2 == 0, 1.0, -1.0)
+        other = np.array([[1, 2], [0, 2], [0, 1]])[axis]  # (B, n, 2)
+        h_axis = np.take_along_axis(he, axis, axis=1)
+        h_o0 = np.take_along_axis(he, other[..., 0], axis=1)
+        h_o1 = np.take_along_axis(he, other[..., 1], axis=1)
+        ax_oh = axis[..., None] == np.arange(3)
+        o0_oh = other[..., 0:1] == np.arange(3)
+        o1_oh = other[..., 1:2] == np.arange(3)
+        pts = np.where(ax_oh, (sign * h_axis)[..., None], pts)
+        pts = np.where(o0_oh, (a * h_o0)[..., None], pts)
+        pts = np.where(o1_oh, (bb * h_o1)[..., None], pts)
+        nrm = np.where(ax_oh, sign[..., None], nrm)
+    elif shape == "sphere":
+        cos_t = 1 - 2 * u0
+        sin_t = np.sqrt(np.maximum(0.0, 1 - cos_t**2))
+        phi = 2 * math.pi * v0
+        unit = np.stack([sin_t * np.cos(phi), cos_t, sin_t * np.sin(phi)], axis=1)[None]  # (1, n, 3)
+        pts = unit * he[:, None, :]
+        nrm = unit / he[:, None, :]
+    elif shape in ("cylinder", "capsule"):
+        if shape == "cylinder":
+            rx, rz, y0 = hx, hz, hy
+        else:
+            r = np.minimum(np.minimum(hx, hz), hy)  # = min(hx, hz, hy): exact either way
+            rx, rz, y0 = r, r, np.maximum(hy - r, 0.0)
+        face, u = _pick_batch(u0, _face_areas(shape, he))
+        phi = 2 * math.pi * v0
+        c, s = np.cos(phi)[None], np.sin(phi)[None]  # (1, n)
+        side = np.stack([rx * c, (2 * u - 1) * y0, rz * s], axis=2)
+        side_n = np.stack([c / rx, np.zeros_like(u), s / rz], axis=2)
+        pts = np.where((face == 0)[..., None], side, pts)
+        nrm = np.where((face == 0)[..., None], side_n, nrm)
+        for f, sgn in ((1, 1.0), (2, -1.0)):
+            m = (face == f)[..., None]
+            if shape == "cylinder":
+                rr = np.sqrt(u)
+                cap = np.stack([rx * rr * c, np.broadcast_to(sgn * y0, u.shape), rz * rr * s], axis=2)
+                pts = np.where(m, cap, pts)
+                nrm = np.where(m, np.array([0.0, sgn, 0.0]), nrm)
+            else:
+                ct = u
+                st = np.sqrt(np.maximum(0.0, 1 - ct**2))
+                unit = np.stack([st * c, sgn * ct, st * s], axis=2)
+                shift = np.stack([np.zeros_like(y0), sgn * y0, np.zeros_like(y0)], axis=2)  # (B, 1, 3)
+                pts = np.where(m, unit * rx[..., None] + shift, pts)
+                nrm = np.where(m, unit, nrm)
+    elif shape == "plane":
+        pts = np.stack([(2 * u0 - 1) * hx, np.zeros((b, n)), (2 * v0 - 1) * hz], axis=2)
+        nrm[:, :, 1] = 1.0
+    elif shape == "ramp":
+        face, u = _pick_batch(u0, _face_areas(shape, he))
+        v = np.broadcast_to(v0, u.shape)
+        x = (2 * u - 1) * hx
+        z = (2 * v0 - 1) * hz
+        neg_hy = np.broadcast_to(-hy, u.shape)
+        hyp = np.array([math.hypot(float(a), float(c)) for a, c in zip(hx[:, 0], hy[:, 0], strict=True)])
+        slope_n = np.stack([-hy[:, 0], hx[:, 0], np.zeros(b)], axis=1) / hyp[:, None]  # (B, 3)
+        cands = [
+            (np.stack([x, neg_hy, z], axis=2), np.array([0.0, -1.0, 0.0])),
+            (np.stack([x, -hy + (x + hx) * hy / hx, z], axis=2), slope_n[:, None, :]),
+            (np.stack([np.broadcast_to(hx, u.shape), (2 * u - 1) * hy, z], axis=2), np.array([1.0, 0.0, 0.0])),
+        ]
+        su = np.sqrt(u)
+        xx = -hx + 2 * hx * su
+        yy = -hy + 2 * hy * (su * v)
+        for sgn in (1.0, -1.0):
+            cands.append((np.stack([xx, yy, np.broadcast_to(sgn * hz, u.shape)], axis=2), np.array([0.0, 0.0, sgn])))
+        for f, (cp, cn) in enumerate(cands):
+            m = (face == f)[..., None]
+            pts = np.where(m, cp, pts)
+            nrm = np.where(m, cn, nrm)
+    else:
+        raise ValueError(f"unknown shape {shape!r}")
+    nrm = nrm / np.maximum(np.linalg.norm(nrm, axis=2, keepdims=True), 1e-12)
+    pts = np.clip(pts, -he[:, None, :], he[:, None, :])
+    return np.ascontiguousarray(pts), np.ascontiguousarray(nrm)
+
+
+def surface_area_batch(shape: str, he: np.ndarray) -> np.ndarray:
+    """(B,) ``surface_area`` of each row of ``he`` (B, 3), computed with the reference's scalar math."""
+    return np.array([surface_area(shape, (float(a), float(b), float(c))) for a, b, c in np.asarray(he).tolist()])

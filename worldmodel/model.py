@@ -29,7 +29,14 @@ from torch import nn
 
 from engine.splats.gaussians import SH_C0
 from engine.splats.vocab import MATERIAL_NAMES, MATERIALS, SHAPES, STATES
-from worldmodel.anchors import LODS, anchor_count, anchor_points, gaussians_per_anchor, surface_area
+from worldmodel.anchors import (
+    LODS,
+    anchor_count,
+    anchor_points,
+    anchor_points_batch,
+    gaussians_per_anchor,
+    surface_area,
+)
 from worldmodel.spec import ProxySpec, style_offset
 
 G_MAX = max(g for _, g in LODS)  # Gaussians per anchor the head emits; a lod may use fewer
@@ -117,11 +124,102 @@ def _quat_z_to(n: np.ndarray) -> np.ndarray:
     return q / np.linalg.norm(q, axis=1, keepdims=True)
 
 
-def encode(specs: list[ProxySpec], lod: int, cfg: ModelConfig, device: str | torch.device = "cpu") -> Encoded:
+def encode(specs: list[ProxySpec], lod: int, cfg: ModelConfig, device: str | torch.device = "cpu",
+           pad_to: int | None = None) -> Encoded:
     """Build model inputs for ``specs`` (all must give the same anchor count at ``lod``).
 
+    Vectorised over the entities (float64 numpy), every element computed by the same operations
+    in the same order as ``encode_reference`` (one entity at a time), so each entity's inputs are
+    bit-identical to the reference and do not depend on what else is in the batch.
+    ``pad_to``: repeat the first entity until there are ``pad_to`` rows (fixed launch shapes).
+    On a non-CPU ``device`` all float inputs travel in one host→device copy.
+    """
+    n = anchor_count(specs[0].shape, specs[0].half_extents, lod)
+    for s in specs:
+        if anchor_count(s.shape, s.half_extents, lod) != n:
+            raise ValueError("encode: every spec of one call must share the anchor count")
+    b = len(specs)
+    fmat, gmat = fourier_matrices(cfg)
+    he = np.array([s.half_extents for s in specs], dtype=np.float64)  # (B, 3)
+    mats = [MATERIALS[s.material] for s in specs]
+    pts = np.empty((b, n, 3))
+    nrm = np.empty((b, n, 3))
+    by_shape: dict[str, list[int]] = {}
+    for i, s in enumerate(specs):
+        by_shape.setdefault(s.shape, []).append(i)
+    for shape, idx in by_shape.items():
+        pts[idx], nrm[idx] = anchor_points_batch(shape, he[idx], n)
+    off = np.stack([style_offset(s.style_seed) for s in specs])  # (B, 3)
+    dev = torch.device(device)
+    on_host = dev.type == "cpu"
+    if on_host:
+        phase = 2 * math.pi * np.stack([(pts[i] + off[i]) @ fmat for i in range(b)])  # per entity: BLAS shapes as ref
+        tokens = np.concatenate([pts / he[:, None, :], nrm, np.sin(phase), np.cos(phase)], axis=2)
+    else:  # the Fourier features are computed on the device (see _device_tokens)
+        tokens = np.concatenate([pts / he[:, None, :], nrm], axis=2)
+        shifted = pts + off[:, None, :]  # (B, N, 3) float64
+    gphase = 2 * math.pi * np.stack([off[i] @ gmat for i in range(b)])
+    st = np.array([s.quantised_state() for s in specs], dtype=np.float64) / 1024.0
+    shape_oh = np.eye(len(SHAPES))[[SHAPES.index(s.shape) for s in specs]]
+    lod_oh = np.broadcast_to(np.eye(len(LODS))[lod], (b, len(LODS)))
+    loghe = np.clip(np.log(he), -4.0, 4.0) / 2.0
+    cond = np.concatenate([st, np.sqrt(st), shape_oh, loghe, lod_oh, np.sin(gphase), np.cos(gphase)], axis=1)
+    bq = _quat_z_to(nrm.reshape(-1, 3)).reshape(b, n, 4)
+    bounds = he + np.array([m.margin for m in mats])[:, None]
+    area = surface_area_batch_of(specs)
+    spacing = np.array([math.sqrt(a / n) for a in area])
+    base = np.stack([np.asarray(m.colour, dtype=np.float64) for m in mats])
+    ids = np.array([m.id for m in mats], dtype=np.int64)
+    fields = {"tokens": tokens, "cond": cond, "anchors": pts, "normals": nrm, "bound": bounds,
+              "spacing": spacing, "base_rgb": base, "base_quat": bq}
+    if pad_to is not None and pad_to > b:
+        rows = np.concatenate([np.arange(b), np.zeros(pad_to - b, dtype=np.int64)])
+        fields = {k: v[rows] for k, v in fields.items()}
+        ids = ids[rows]
+        if not on_host:
+            shifted = shifted[rows]
+    if on_host:  # float64 → float32 rounds to nearest either way; numpy's cast is the faster one
+        out = {k: torch.from_numpy(np.ascontiguousarray(v, dtype=np.float32)) for k, v in fields.items()}
+        material = torch.from_numpy(ids)
+    else:  # one packed float32 buffer, one copy to the device, then views
+        flat = [np.ascontiguousarray(v, dtype=np.float32).ravel() for v in fields.values()]
+        host = torch.from_numpy(np.concatenate(flat))
+        buf = host.pin_memory().to(dev, non_blocking=True) if dev.type == "cuda" else host.to(dev)
+        out, o = {}, 0
+        for (k, v), f in zip(fields.items(), flat, strict=True):
+            out[k] = buf[o:o + f.size].view(*v.shape)
+            o += f.size
+        material = torch.from_numpy(ids).to(dev)
+        q = torch.from_numpy(np.ascontiguousarray(shifted)).to(dev)
+        out["tokens"] = _device_tokens(out["tokens"], q, fmat)
+    return Encoded(tokens=out["tokens"], cond=out["cond"], material=material, anchors=out["anchors"],
+                   normals=out["normals"], bound=out["bound"], spacing=out["spacing"],
+                   n_gauss=gaussians_per_anchor(lod), base_rgb=out["base_rgb"], base_quat=out["base_quat"])
+
+
+def _device_tokens(pre: torch.Tensor, q: torch.Tensor, fmat: np.ndarray) -> torch.Tensor:
+    """Device-side Fourier features: ``pre`` (B, N, 6) float32, ``q`` = anchor + style offset (B, N, 3)
+    float64 → tokens (B, N, 6 + 2F) float32.
+
+    Elementwise float64 (no reduction whose order could depend on the batch), so an entity's tokens
+    do not depend on the rest of its chunk; they agree with the host features to float32 rounding
+    (not bit for bit: the device's sin/cos are not numpy's). Used for non-CPU devices only.
+    """
+    f = torch.from_numpy(fmat).to(q.device)  # (3, F) float64
+    phase = 2 * math.pi * (q[..., 0:1] * f[0] + q[..., 1:2] * f[1] + q[..., 2:3] * f[2])
+    return torch.cat([pre, torch.sin(phase).float(), torch.cos(phase).float()], dim=-1)
+
+
+def surface_area_batch_of(specs: list[ProxySpec]) -> list[float]:
+    """Surface area (m²) of each spec's proxy, the reference's scalar math."""
+    return [surface_area(s.shape, s.half_extents) for s in specs]
+
+
+def encode_reference(specs: list[ProxySpec], lod: int, cfg: ModelConfig, device: str | torch.device = "cpu") -> Encoded:
+    """Reference twin of ``encode``: the same inputs built one entity at a time (plain, slow).
+
     Features are computed per entity in float64 numpy, so each entity's inputs do not depend on
-    what else is in the batch.
+    what else is in the batch. ``encode`` must match it bit for bit (tests compare them).
     """
     n = anchor_count(specs[0].shape, specs[0].half_extents, lod)
     fmat, gmat = fourier_matrices(cfg)
