@@ -22,6 +22,12 @@ the builtin ``hash`` (the bindings hash a handle as ``index | generation << 32``
 import, else the ``index`` attribute is used) — a C-level ``map``, ~1/3 cheaper than the property.
 :meth:`Simulation.awake_dynamic_slots` is that fast path, :meth:`Simulation._awake_dynamic_slots`
 its plain twin.
+
+Cost floor (rapier3d 0.36.1, measured): every binding call costs ~150-250 ns (``body.position``
+~250, ``Isometry3.to_bytes`` ~140, a handle from ``active_bodies`` ~100, its ``hash`` ~100), so an
+awake body costs ~0.6-0.8 µs to read back. There is no array accessor in the .pyi (checked:
+PhysicsWorld, RigidBodySet, IslandManager); ``RigidBodySet.to_bytes`` (~0.27 µs per body, sleeping
+ones included) and ``IslandManager.to_bytes`` are private bincode layouts, not parsed here.
 """
 
 from __future__ import annotations
