@@ -106,9 +106,9 @@ class Presenter:
 
 def render_screenshot(game: Any, path: str | Path, size: tuple[int, int]) -> Path:
     """Render the game's current view headless (EGL) to a PNG."""
-    from engine.render.context import headless_context
+    from engine.render.context import best_headless_context
 
-    ctx = headless_context(330)
+    ctx = best_headless_context()
     try:
         p = Presenter(game, ctx, size)
         p.render(1.0)

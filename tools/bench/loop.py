@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     """Measure and yield one row."""
     from engine.components import Transform
     from engine.presenter import Presenter
-    from engine.render.context import headless_context
+    from engine.render.context import best_headless_context
     from engine.scripting import load_game
 
     # 1. simulation only: every system on, nothing rendered
@@ -75,10 +75,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     player = game.find("player")
     game.move(player, (0.0, 0.1, 4.0))
     game.tick()
-    try:  # GL 4.3+ where there is one: the splat pass's GPU sort and projection pre-pass need it
-        ctx = headless_context(430)
-    except Exception:  # noqa: BLE001 - any failure to get 4.3: fall back to the 3.3 path
-        ctx = headless_context(330)
+    ctx = best_headless_context()  # GL 4.3 where there is one: GPU sort and projection pre-pass
     presenter = Presenter(game, ctx, args.size)
     view = presenter.splat_view
     presenter.render(1.0)  # warm-up: the village fully generated before we measure
