@@ -130,11 +130,11 @@ class Generator:
             return [self._decode_to_sets(encode_reference([s], lod, self.cfg, self.device), 1)[0] for s in specs]
 
     def _run_chunked(self, specs: list[ProxySpec], lod: int) -> list[GaussianSet]:
-        """The CUDA path: fixed-size chunks of entities with equal anchor counts."""
+        """The CUDA path: fixed-size chunks of entities with equal anchor counts (runs on any device)."""
         res: list[GaussianSet | None] = [None] * len(specs)
         with torch.inference_mode():
             for idx in self._groups(specs, lod, CUDA_CHUNK):
-                enc = encode([specs[i] for i in idx], lod, self.cfg, self.device, pad_to=CUDA_CHUNK)
+                enc = encode([specs[i] for i in idx], lod, self.cfg, self.device, pad_to=CUDA_CHUNK, device_features=True)
                 for i, gs in zip(idx, self._decode_to_sets(enc, len(idx)), strict=True):
                     res[i] = gs
         return res  # type: ignore[return-value]

@@ -125,14 +125,15 @@ def _quat_z_to(n: np.ndarray) -> np.ndarray:
 
 
 def encode(specs: list[ProxySpec], lod: int, cfg: ModelConfig, device: str | torch.device = "cpu",
-           pad_to: int | None = None) -> Encoded:
+           pad_to: int | None = None, device_features: bool | None = None) -> Encoded:
     """Build model inputs for ``specs`` (all must give the same anchor count at ``lod``).
 
     Vectorised over the entities (float64 numpy), every element computed by the same operations
     in the same order as ``encode_reference`` (one entity at a time), so each entity's inputs are
     bit-identical to the reference and do not depend on what else is in the batch.
     ``pad_to``: repeat the first entity until there are ``pad_to`` rows (fixed launch shapes).
-    On a non-CPU ``device`` all float inputs travel in one host→device copy.
+    ``device_features`` (default: ``device`` is not the CPU): pack all float inputs into one
+    host→device copy and compute the Fourier features on the device (``_device_tokens``).
     """
     n = anchor_count(specs[0].shape, specs[0].half_extents, lod)
     for s in specs:
@@ -151,7 +152,7 @@ def encode(specs: list[ProxySpec], lod: int, cfg: ModelConfig, device: str | tor
         pts[idx], nrm[idx] = anchor_points_batch(shape, he[idx], n)
     off = np.stack([style_offset(s.style_seed) for s in specs])  # (B, 3)
     dev = torch.device(device)
-    on_host = dev.type == "cpu"
+    on_host = dev.type == "cpu" if device_features is None else not device_features
     if on_host:
         phase = 2 * math.pi * np.stack([(pts[i] + off[i]) @ fmat for i in range(b)])  # per entity: BLAS shapes as ref
         tokens = np.concatenate([pts / he[:, None, :], nrm, np.sin(phase), np.cos(phase)], axis=2)

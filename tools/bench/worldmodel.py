@@ -18,6 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batches", default="1,32,256", help="comma-separated batch sizes")
     p.add_argument("--devices", default="auto", help="cpu,cuda or auto (cpu + cuda when present)")
     p.add_argument("--checkpoint", default=None)
+    p.add_argument("--check", action="store_true", help="also check batch-vs-alone determinism on each device")
 
 
 def _specs(n: int, start: int) -> list:
@@ -46,6 +47,15 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     for dev in devices:
         gen = Generator(args.checkpoint, device=dev)
         gen.generate(_specs(4, 1))  # warm-up
+        gpu = torch.cuda.get_device_name(0) if dev.startswith("cuda") else None
+        if args.check:  # determinism on this device: a batch of 64 vs the same specs one at a time
+            specs = _specs(64, 7)
+            gen.clear_cache()
+            batch = gen.generate(specs)
+            gen.clear_cache()
+            alone = [gen.generate([s])[0] for s in specs[:16]]
+            yield {"area": "worldmodel", "device": dev, "gpu": gpu, "deterministic_batch_vs_alone":
+                   all(a.equals(x) for a, x in zip(alone, batch, strict=False))}
         for b in (int(x) for x in args.batches.split(",")):
             per = []
             reps = args.repeats if b <= 32 else max(2, args.repeats // 2)
@@ -61,7 +71,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
                 per.append((time.perf_counter() - t0) * 1e3)
                 gauss_counts += [len(g) for g in out]
             per_ent = np.array(per) / b
-            yield {"area": "worldmodel", "device": dev, "batch": b, "repeats": reps,
+            yield {"area": "worldmodel", "device": dev, "batch": b, "repeats": reps, "gpu": gpu,
                    "ms_per_entity_p50": round(float(np.percentile(per_ent, 50)), 3),
                    "ms_per_entity_p95": round(float(np.percentile(per_ent, 95)), 3),
                    "ms_per_batch_p50": round(float(np.percentile(per, 50)), 3),
