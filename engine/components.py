@@ -249,6 +249,21 @@ class Script:
     fn: Any = None
 
 
+@dataclass
+class SplatCapture:
+    """An anchor drawn from a splat capture file (.ply/.spz/.splat) instead of the world model.
+
+    path: relative to the level file (else to the working directory), or absolute. The anchor's
+    Proxy still sizes it for picking and physics; ``systems.worldmodel_stage`` loads the file.
+    """
+
+    path: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.path, str) or not self.path.strip():
+            raise FieldError("path", f"a non-empty file path string, got {self.path!r}")
+
+
 def _encode_transform(t: Transform) -> dict[str, Any]:
     return {"pos": t.pos.tolist(), "rot": t.rot.tolist(), "scale": t.scale.tolist()}
 
@@ -271,5 +286,5 @@ def _decode_transform(data: Any, source: str, path: str) -> Transform:
 
 
 register_component(Transform, encode=_encode_transform, decode=_decode_transform)
-for _c in (Anchor, Proxy, Name, Camera, Tags, Player):
+for _c in (Anchor, Proxy, Name, Camera, Tags, Player, SplatCapture):
     register_component(_c)

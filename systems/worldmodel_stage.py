@@ -16,6 +16,10 @@ What happens to each kind of change:
   ones arrive. ``frame`` hands at most ``budget`` finished generations to the renderer per frame
   and never waits for the model.
 - ``removed``: a ``remove`` op; pending work for the anchor is dropped.
+- an anchor whose entity has a :class:`~engine.components.SplatCapture` (or, in levels saved by
+  an older editor, a ``splat:<path>`` tag) gets its Gaussians from that file instead of the model:
+  loaded once per resolved path (relative paths: next to the level file, else the working
+  directory), checked against the wire limits, and sent as one ``set`` op (LOD 0 at any distance).
 
 Level of detail is a pure function of the distance from the camera to the anchor's bounding
 sphere (``lod_for``), with a hysteresis band while playing; ``flush`` brings every anchor to its
@@ -40,6 +44,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -112,6 +117,50 @@ def make_generator(device: str = "auto") -> Any:
     return Generator(path, device=device)
 
 
+CAPTURE_TAG = "splat:"  # how the editor named a capture before SplatCapture (still read)
+
+
+def resolve_capture(path: str, level: Any = None) -> Path:
+    """The file a SplatCapture ``path`` names: absolute as is; relative next to the ``level`` file
+    when it exists there (or there is no level), else relative to the working directory."""
+    p = Path(path)
+    if p.is_absolute():
+        return p
+    if level is not None:
+        beside = Path(level).parent / p
+        if beside.exists() or not p.exists():
+            return beside.resolve()
+    return p.resolve()
+
+
+def load_capture(path: Path, uid: str, level: str) -> dict[str, Any]:
+    """Load a capture file and quantise it into the body of a ``set`` op (see ``wire.pack_set``).
+
+    Raises InputError naming the file and the level entity ``uid`` when the file is missing or
+    unreadable, or too large for one SplatDelta message (``wire.MAX_GAUSSIANS`` per anchor,
+    ``wire.MAX_MESSAGE_BYTES`` per message).
+    """
+    from engine.errors import InputError
+    from engine.splats import load
+
+    where = f"SplatCapture.path of entity {uid!r} in {level}"
+    if not path.is_file():
+        raise InputError(str(path), where, "an existing splat capture file (.ply, .spz or .splat)")
+    try:
+        gs = load(path)
+    except InputError as exc:
+        raise InputError(str(path), where, f"a readable splat capture ({exc.field or 'file'}: {exc.expected})") from None
+    except OSError as exc:
+        raise InputError(str(path), where, f"a readable splat capture ({exc.strerror or exc})") from None
+    n, k = len(gs), gs.sh.shape[1]
+    size = n * (wire.BYTES_PER_GAUSSIAN_SH0 + 3 * (k - 1))
+    if n > wire.MAX_GAUSSIANS or size > wire.MAX_MESSAGE_BYTES - (1 << 20):
+        raise InputError(str(path), where, f"a capture that fits one SplatDelta message (at most "
+                         f"{wire.MAX_GAUSSIANS} Gaussians and {wire.MAX_MESSAGE_BYTES >> 20} MiB quantised; "
+                         f"this one has {n} Gaussians of SH degree {math.isqrt(k) - 1}, {size >> 20} MiB)")
+    return wire.pack_set(gs)
+
+
 @dataclass
 class _Anchor:
     """What the stage knows of one anchor."""
@@ -122,6 +171,7 @@ class _Anchor:
     radius: float  # bounding-sphere radius, metres
     matrix: np.ndarray  # (4, 4) local→world
     shown: tuple | None = None  # (key, lod) of the Gaussians the renderer has
+    capture: dict[str, Any] | None = None  # packed ``set`` body of a SplatCapture (no model)
 
 
 @dataclass(order=True)
@@ -181,6 +231,8 @@ class WorldModelStage:
         self._eye = np.zeros(3)
         self._resync = False  # set by load_state: the next full layout replaces what we hold
         self._forward: np.ndarray | None = None  # camera direction: things on screen go first
+        self._game: Any = None  # set by attach: SplatCapture lookups and the level's folder
+        self._captures: dict[str, dict[str, Any]] = {}  # resolved capture path -> packed set body
 
     # ------------------------------------------------------------------ inputs (sim thread)
 
@@ -210,13 +262,40 @@ class WorldModelStage:
         he = tuple(float(v) for v in proxy.half_extents)
         spec = ProxySpec.from_state_dict(proxy.shape, he, proxy.material,
                                          spec_seed(self.world_seed, uid, proxy.style_seed), proxy.state)
+        found = self._capture_for(uid)
+        key = ("capture", found[0]) if found is not None else spec.key()
         a = self.anchors.get(uid)
         if a is None:
-            a = self.anchors[uid] = _Anchor(spec, spec.key(), np.zeros(3), 0.0, np.eye(4))
+            a = self.anchors[uid] = _Anchor(spec, key, np.zeros(3), 0.0, np.eye(4))
         else:
-            a.spec, a.key = spec, spec.key()
+            a.spec, a.key = spec, key
+        a.capture = found[1] if found is not None else None
         self._dirty_proxy.add(uid)
         self._place(uid, a, transform)
+
+    def _capture_for(self, uid: str) -> tuple[str, dict[str, Any]] | None:
+        """(resolved path, packed ``set`` body) of the capture the entity ``uid`` shows, or None."""
+        game = self._game
+        if game is None:
+            return None
+        from engine.components import SplatCapture, Tags
+
+        e = game.world.entity(uid)
+        if e is None:
+            return None
+        cap = game.world.try_get(e, SplatCapture)
+        path = cap.path if cap is not None else None
+        if path is None:  # levels saved before SplatCapture existed name the file in a tag
+            tags = game.world.try_get(e, Tags)
+            path = next((t[len(CAPTURE_TAG):] for t in (tags.values if tags else []) if t.startswith(CAPTURE_TAG)), None)
+        if path is None:
+            return None
+        level = getattr(game, "level_path", None)
+        resolved = resolve_capture(path, level)
+        body = self._captures.get(str(resolved))
+        if body is None:
+            body = self._captures[str(resolved)] = load_capture(resolved, uid, str(level or game.name))
+        return str(resolved), body
 
     def _place(self, uid: str, a: _Anchor, transform: Any) -> None:
         a.matrix = transform.matrix()
@@ -232,6 +311,7 @@ class WorldModelStage:
         """Registered as the ``worldmodel`` slot of ``systems.SLOTS``: take the game's seed and make
         every presenter of the game draw splats (``systems.view``)."""
         self.world_seed = int(game.seed)
+        self._game = game
         from systems.view import install
 
         install()
@@ -320,6 +400,8 @@ class WorldModelStage:
         return max(0.0, float(np.linalg.norm(a.centre - self._eye)) - a.radius)
 
     def _target(self, a: _Anchor, exact: bool) -> int:
+        if a.capture is not None:
+            return 0  # a capture has one level of detail: the file
         d = self._distance(a)
         want = min(max(lod_for(d, self.lod_distances), self.min_lod), self.max_lod)
         if exact or a.shown is None or a.shown[0] != a.key:
@@ -342,9 +424,16 @@ class WorldModelStage:
     def _schedule(self, exact: bool) -> None:
         """Queue (or re-prioritise) the generation each anchor needs for the current camera."""
         queue: list[_Request] = []
+        for uid in sorted(self.anchors):  # captures: straight from the file, the model is not involved
+            a = self.anchors[uid]
+            if a.capture is not None and a.shown != (a.key, 0):
+                a.shown = (a.key, 0)
+                self._ops.append({"o": "set", "a": uid, "lod": 0, **a.capture})
         with self._cv:
             for uid in sorted(self.anchors):
                 a = self.anchors[uid]
+                if a.capture is not None:
+                    continue
                 lod = self._target(a, exact)
                 if not exact and a.shown is None and lod < self.max_lod:
                     lod = self.max_lod  # coarse first: something to look at soon

@@ -83,9 +83,36 @@ def test_imported_capture_shows_its_own_splats(preview_env, tmp_path):
     r.run({"op": "import_splat", "path": str(cap), "pos": [0, 0, 0]})
     (e,) = doc.entities
     assert "static" in e["tags"] and e["components"]["RigidBody"]["kind"] == "static"
+    assert e["components"]["SplatCapture"] == {"path": str(cap)}  # the engine draws it too
+    assert not any(t.startswith("splat:") for t in e["tags"])
     n_calls = len(gen.calls)
     scene.sync(doc.entities)
     preview.update(None, doc.entities, wait=True)
     assert e["uid"] in scene.splat_uids and len(gen.calls) == n_calls  # the file, not the model
     with pytest.raises(Exception, match="splat capture"):
         r.run({"op": "import_splat", "path": str(tmp_path / "notes.txt")})
+
+
+def test_capture_named_by_the_old_splat_tag_still_shows(preview_env, tmp_path):
+    """Levels saved before the SplatCapture component named the file in a ``splat:<path>`` tag."""
+    import numpy as np
+
+    from engine.splats import GaussianSet, save_ply
+    from tools.editor.prefabs import capture_path
+
+    scene, preview, gen = preview_env
+    n = 50
+    rng = np.random.default_rng(0)
+    gs = GaussianSet(rng.uniform(-0.3, 0.3, (n, 3)).astype(np.float32), np.full((n, 3), 0.05, np.float32),
+                     np.tile(np.array([1, 0, 0, 0], np.float32), (n, 1)), np.full(n, 0.9, np.float32),
+                     rng.uniform(-1, 1, (n, 1, 3)).astype(np.float32))
+    save_ply(tmp_path / "old.ply", gs)
+    e = {"uid": "old_capture", "name": "old", "tags": ["capture", f"splat:{tmp_path / 'old.ply'}", "static"],
+         "components": {"Transform": {"pos": [0, 0, 0], "rot": [1, 0, 0, 0], "scale": [1, 1, 1]},
+                        "Proxy": {"shape": "box", "half_extents": [0.3, 0.3, 0.3], "material": "stone",
+                                  "style_seed": 0, "state": {}}}}
+    assert capture_path(e) == str(tmp_path / "old.ply")
+    n_calls = len(gen.calls)
+    scene.sync([e])
+    preview.update(None, [e], wait=True)
+    assert "old_capture" in scene.splat_uids and len(gen.calls) == n_calls

@@ -20,11 +20,15 @@ DEFAULT_HALF_EXTENTS: dict[str, list[float]] = {
 }
 
 SPLAT_SUFFIXES = (".ply", ".spz", ".splat")
-CAPTURE_TAG = "splat:"
+CAPTURE_TAG = "splat:"  # how captures were named before the SplatCapture component (still read)
 
 
 def capture_path(e: dict[str, Json]) -> str | None:
-    """The splat capture file an entity shows (from its ``splat:<path>`` tag), or None."""
+    """The splat capture file an entity shows (its ``SplatCapture`` component, or the ``splat:<path>``
+    tag of levels saved before that component existed), or None."""
+    cap = e.get("components", {}).get("SplatCapture")
+    if isinstance(cap, dict) and isinstance(cap.get("path"), str):
+        return cap["path"]
     for t in e.get("tags", []):
         if t.startswith(CAPTURE_TAG):
             return t[len(CAPTURE_TAG) :]
@@ -89,10 +93,10 @@ def splat_entity(
     return {
         "uid": uid,
         "name": p.stem,
-        # The capture is named by a tag (``splat:<path>``): tags are free strings every level reader
-        # accepts, so the level stays loadable by the engine without a new component type.
-        "tags": sorted(["static", "capture", f"{CAPTURE_TAG}{p}"]),
+        # ``SplatCapture`` makes ``anchorworld run`` draw the file (systems.worldmodel_stage).
+        "tags": sorted(["static", "capture"]),
         "components": {
+            "SplatCapture": {"path": str(p)},
             "Transform": {"pos": clean(list(pos)), "rot": [1.0, 0.0, 0.0, 0.0], "scale": [1.0, 1.0, 1.0]},
             "Proxy": {"shape": "box", "half_extents": half, "material": "stone", "style_seed": 0, "state": {}},
             "RigidBody": {"kind": "static"},
