@@ -199,7 +199,7 @@ class Recording:
 
     def save(self, path: str | Path) -> None:
         """Write atomically (temp file, fsync, rename)."""
-        from engine.saves import atomic_write
+        from engine.files import atomic_write
 
         atomic_write(path, self.to_bytes())
 

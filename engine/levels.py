@@ -152,7 +152,7 @@ class Level:
 
     def save(self, path: str | Path) -> None:
         """Validate (by re-parsing) and write atomically."""
-        from engine.saves import atomic_write
+        from engine.files import atomic_write
 
         text = self.to_json()
         Level.parse(text, str(path))  # never write a file we could not load back

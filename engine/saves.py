@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +21,7 @@ import msgpack
 import numpy as np
 
 from engine.errors import InputError
+from engine.files import atomic_write
 from engine.registry import component_name, component_type, decode_component, encode_component, is_registered
 
 if TYPE_CHECKING:
@@ -31,36 +30,6 @@ if TYPE_CHECKING:
 SAVE_FORMAT = "anchorworld.save"
 SAVE_VERSION = 1
 MAX_SAVE_BYTES = 1 << 30
-
-
-def atomic_write(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: temp file in the same folder, fsync, rename."""
-    p = Path(path)
-    d = p.parent if str(p.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=d)
-    try:
-        um = os.umask(0)
-        os.umask(um)
-        os.fchmod(fd, 0o666 & ~um)  # mkstemp makes 0600; give the file the usual permissions
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(d, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
 
 
 def canonical(v: Any) -> Any:

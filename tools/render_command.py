@@ -13,12 +13,12 @@ Example::
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from engine.files import atomic_write as atomic_write_bytes
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -71,22 +71,6 @@ def framing(means: np.ndarray, fov_y: float = 60.0) -> tuple[np.ndarray, np.ndar
     dist = radius / np.tan(np.radians(fov_y) / 2.0) * 1.2
     direction = np.array([0.0, 0.3, 1.0]) / np.linalg.norm([0.0, 0.3, 1.0])
     return target + dist * direction, target
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, fsync and rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def save_outputs(out: str, image: np.ndarray) -> tuple[Path, Path]:

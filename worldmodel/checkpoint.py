@@ -17,36 +17,18 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from engine.errors import InputError
+from engine.files import atomic_write as atomic_write_bytes
 from worldmodel.model import ModelConfig, WorldModel
 
 FORMAT = "anchorworld-worldmodel"
 FORMAT_VERSION = 1
 SHIPPED = Path(__file__).resolve().parent / "checkpoints" / "worldmodel.pt"
-
-
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o644)
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def torch_save_atomic(obj: Any, path: str | os.PathLike) -> None:

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import io
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import InputError
+from engine.files import atomic_write
 from engine.render.camera import Camera
 from engine.splats.vocab import MATERIAL_NAMES, SHAPES, STATES
 
@@ -60,20 +60,10 @@ class Sample:
 
 
 def _atomic_write(path: Path, write: Any) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; datasets are ordinary files
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """``write(file)`` into memory, then replace ``path`` atomically (engine.files.atomic_write)."""
+    buf = io.BytesIO()
+    write(buf)
+    atomic_write(path, buf.getvalue())
 
 
 def _sha256(path: Path) -> str:

@@ -70,7 +70,7 @@ class FrameRenderer:
 
         from PIL import Image
 
-        from engine.saves import atomic_write
+        from engine.files import atomic_write
 
         buf = io.BytesIO()
         Image.fromarray(self.read_rgb(), "RGB").save(buf, format="PNG")

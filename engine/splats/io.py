@@ -16,13 +16,13 @@ frame (y down for captured scenes) into our Y-up one. Any problem with the file 
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from engine.errors import InputError
+from engine.files import atomic_write
 from engine.splats import dotsplat, playcanvas, ply, spz
 from engine.splats.gaussians import GaussianSet
 
@@ -144,28 +144,3 @@ def save_ply(path: str | os.PathLike[str], gaussians: GaussianSet, *, double_act
         atomic_write(target, data)
     except OSError as e:
         raise InputError(str(target), "", f"a writable path ({e.strerror or e})") from None
-
-
-def atomic_write(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temp file in the same folder, fsync and os.replace."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    try:
-        dfd = os.open(target.parent or ".", os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)

@@ -17,12 +17,11 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from engine.errors import InputError
+from engine.files import atomic_write
 from engine.splats.vocab import MATERIAL_NAMES, SHAPES, STATES
 
 FORMAT = "anchorworld.level"
@@ -62,23 +61,6 @@ def to_bytes(data: dict[str, Json]) -> bytes:
 def canonical(data: dict[str, Json]) -> dict[str, Json]:
     """The level data as the engine would save it (so editing starts from the saved form)."""
     return json.loads(to_bytes(data))
-
-
-def atomic_write(path: str | Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` through a temp file in the same folder, fsync and rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 # -- validation ------------------------------------------------------------------------------------
