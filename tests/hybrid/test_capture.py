@@ -82,21 +82,35 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           cwd=ROOT, timeout=300)
 
 
-def test_capture_is_drawn_from_its_file_not_the_model(tmp_path: Path) -> None:
+def render_both(level: str, out: str) -> None:
+    """In a fresh process (headless EGL frames and the editor's pygame window tests do not share a
+    process well): the level's splat view and proxy view, and what the stage sent, into ``out`` (.npz)."""
     from engine.scripting import load_game
 
-    write_capture(tmp_path / "caps" / "ball.ply")
-    game = load_game(write_level(tmp_path / "c.level.json", "caps/ball.ply"))  # relative to the level
+    game = load_game(level)
     stage = game.system("worldmodel")
     stage._generator = object()  # any model call would fail: a capture never asks the model
     try:
         game.tick()
         splats = render(game)
         proxies = render(game, "proxies")
-        assert stage.mirror.splat_count() == N  # exactly the file's Gaussians
-        assert stage.anchors["statue"].shown == (("capture", str((tmp_path / "caps" / "ball.ply").resolve())), 0)
+        np.savez(out, splats=splats, proxies=proxies, count=stage.mirror.splat_count(),
+                 shown=json.dumps(stage.anchors["statue"].shown))
     finally:
         stage.close()
+
+
+def test_capture_is_drawn_from_its_file_not_the_model(tmp_path: Path) -> None:
+    write_capture(tmp_path / "caps" / "ball.ply")
+    level = write_level(tmp_path / "c.level.json", "caps/ball.ply")  # relative to the level
+    out = tmp_path / "frames.npz"
+    r = subprocess.run([sys.executable, __file__, str(level), str(out)], capture_output=True, text=True,
+                       cwd=ROOT, timeout=300)
+    assert r.returncode == 0, r.stderr
+    got = np.load(out)
+    splats, proxies = got["splats"], got["proxies"]
+    assert int(got["count"]) == N  # exactly the file's Gaussians
+    assert json.loads(str(got["shown"])) == [["capture", str((tmp_path / "caps" / "ball.ply").resolve())], 0]
     changed = np.abs(splats.astype(int) - proxies.astype(int)).max(axis=2) > 30
     assert changed.sum() > 100  # the capture's splats are on screen, not the proxy box
     centre = splats[SIZE[1] // 2 - 3 : SIZE[1] // 2 + 3, SIZE[0] // 2 - 3 : SIZE[0] // 2 + 3].reshape(-1, 3).astype(int)
@@ -139,7 +153,10 @@ def test_editor_saved_capture_runs_and_old_tag_levels_still_draw(tmp_path: Path)
     write_capture(cap)
     doc = Document(new_level("ed", seed=4))
     e = splat_entity(doc, cap, (0.0, 0.7, 3.0))
-    assert e["components"]["SplatCapture"] == {"path": str(cap)}
+    assert e["components"]["SplatCapture"] == {"path": str(cap)}  # no file yet: as given
+    doc.path = tmp_path / "l.level.json"
+    assert splat_entity(doc, cap)["components"]["SplatCapture"] == {"path": "ball.ply"}  # next to the level
+    e["components"]["SplatCapture"]["path"] = "ball.ply"
     old = level_data(None)
     old["entities"][0]["tags"].append(f"splat:{cap}")
     for data in (dict(new_level("ed", seed=4), entities=[e]), old):
@@ -190,3 +207,8 @@ def test_bad_splatcapture_path_in_a_level_is_an_input_error(path: object) -> Non
     data["entities"][0]["components"]["SplatCapture"]["path"] = path
     with pytest.raises(InputError, match="SplatCapture"):
         Level.from_data(data, "h.level.json")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    render_both(sys.argv[1], sys.argv[2])

@@ -67,13 +67,25 @@ def proxy_entity(
     }
 
 
+def _stored_path(doc: Document, p: Path) -> str:
+    """``p`` relative to the document's folder when it lies under it, else as given."""
+    if doc.path is not None:
+        try:
+            return p.absolute().relative_to(doc.path.absolute().parent).as_posix()
+        except ValueError:
+            pass
+    return str(p)
+
+
 def splat_entity(
     doc: Document, capture: str | Path, pos: tuple[float, float, float] | list[float] = (0.0, 0.0, 0.0)
 ) -> dict[str, Json]:
     """An anchored static splat entity showing an imported capture (.ply/.spz/.splat).
 
     The capture is loaded once to check it and to size the stand-in proxy box (its bounds), so the
-    proxy view, picking and physics see the capture's extent. The file path is stored as given.
+    proxy view, picking and physics see the capture's extent. The path is stored relative to the
+    document's folder when the document has a file and the capture lies under that folder (the
+    engine resolves relative ``SplatCapture`` paths next to the level file), else as given.
     """
     p = Path(capture)
     if p.suffix.lower() not in SPLAT_SUFFIXES:
@@ -96,7 +108,7 @@ def splat_entity(
         # ``SplatCapture`` makes ``anchorworld run`` draw the file (systems.worldmodel_stage).
         "tags": sorted(["static", "capture"]),
         "components": {
-            "SplatCapture": {"path": str(p)},
+            "SplatCapture": {"path": _stored_path(doc, p)},
             "Transform": {"pos": clean(list(pos)), "rot": [1.0, 0.0, 0.0, 0.0], "scale": [1.0, 1.0, 1.0]},
             "Proxy": {"shape": "box", "half_extents": half, "material": "stone", "style_seed": 0, "state": {}},
             "RigidBody": {"kind": "static"},
