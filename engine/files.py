@@ -12,15 +12,17 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
+def atomic_write(path: str | os.PathLike[str], data: bytes, *, make_parents: bool = False) -> None:
     """Write ``data`` to ``path`` atomically (temp file in the same folder, fsync, rename, fsync folder).
 
-    Creates missing parent folders. The new file gets the usual permissions (0666 less the umask).
+    ``make_parents`` creates missing parent folders (otherwise a missing folder is an OSError).
+    The new file gets the usual permissions (0666 less the umask).
     On any error the temp file is removed and the exception propagates; the old file is untouched.
     """
     p = Path(path)
     d = p.parent if str(p.parent) else Path(".")
-    d.mkdir(parents=True, exist_ok=True)
+    if make_parents:
+        d.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=d)
     try:
         um = os.umask(0)

@@ -86,10 +86,10 @@ def save_outputs(out: str, image: np.ndarray) -> tuple[Path, Path]:
     rgb8 = np.clip(np.rint(image[..., :3] * 255.0), 0, 255).astype(np.uint8)
     buf = io.BytesIO()
     Image.fromarray(rgb8, "RGB").save(buf, format="PNG")
-    atomic_write_bytes(png, buf.getvalue())
+    atomic_write_bytes(png, buf.getvalue(), make_parents=True)
     buf = io.BytesIO()
     np.save(buf, np.ascontiguousarray(image, np.float32))
-    atomic_write_bytes(npy, buf.getvalue())
+    atomic_write_bytes(npy, buf.getvalue(), make_parents=True)
     return png, npy
 
 

@@ -35,7 +35,7 @@ def torch_save_atomic(obj: Any, path: str | os.PathLike) -> None:
     """``torch.save`` ``obj`` to ``path`` atomically."""
     buf = io.BytesIO()
     torch.save(obj, buf)
-    atomic_write_bytes(path, buf.getvalue())
+    atomic_write_bytes(path, buf.getvalue(), make_parents=True)
 
 
 def model_version(config: dict, state_dict: dict[str, torch.Tensor]) -> str:

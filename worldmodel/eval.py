@@ -178,7 +178,7 @@ def compute_ceilings(quick: bool, steps: int, device: str, path: Path, materials
             stored[_ceiling_key(spec, size, views)] = round(_masked(render_set(fit, cams, device), ref)[0], 3)
         print(json.dumps({"material": mat, "ceiling_psnr": [stored[_ceiling_key(s, size, views)]
                                                           for s in heldout_specs(mat, n_specs)]}), flush=True)
-        atomic_write_bytes(path, json.dumps(stored, indent=0).encode())  # after each material: runs may be cut
+        atomic_write_bytes(path, json.dumps(stored, indent=0).encode(), make_parents=True)  # after each material: runs may be cut
     return stored
 
 

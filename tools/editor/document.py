@@ -291,7 +291,7 @@ class Document:
             raise InputError("<editor>", "path", "a file name to save to (use save-as)")
         validate_level(self.data, str(target))
         payload = self.to_bytes()
-        atomic_write(target, payload)
+        atomic_write(target, payload, make_parents=True)
         self.path = target
         self.saved_bytes = payload
         return target

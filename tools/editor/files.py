@@ -31,7 +31,7 @@ def remember(path: str | Path) -> list[str]:
     p = str(Path(path).resolve())
     items = [p, *[r for r in recent_files() if r != p]][:MAX_RECENT]
     try:
-        atomic_write(config_dir() / "editor_recent.json", json.dumps(items, indent=1).encode())
+        atomic_write(config_dir() / "editor_recent.json", json.dumps(items, indent=1).encode(), make_parents=True)
     except OSError:
         pass  # a read-only home must not stop editing
     return items
@@ -49,5 +49,5 @@ def autosave(doc: Document) -> Path | None:
     if not doc.dirty:
         return None
     target = autosave_path(doc)
-    atomic_write(target, doc.to_bytes())
+    atomic_write(target, doc.to_bytes(), make_parents=True)
     return target
