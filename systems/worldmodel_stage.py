@@ -171,11 +171,13 @@ class _Anchor:
     radius: float  # bounding-sphere radius, metres
     matrix: np.ndarray  # (4, 4) local→world
     shown: tuple | None = None  # (key, lod) of the Gaussians the renderer has
+    changed: int = 0  # consume() call that last gave it a new key: newest restyles go first
     capture: dict[str, Any] | None = None  # packed ``set`` body of a SplatCapture (no model)
 
 
 @dataclass(order=True)
 class _Request:
+    rank: int  # 0: a new look for an on-screen anchor that already has Gaussians; 1: everything else
     priority: float  # negative apparent size: the heap pops the largest first
     order: int  # FIFO among equals (deterministic)
     uid: str = ""
@@ -221,6 +223,7 @@ class WorldModelStage:
         self._dirty_xform: set[str] = set()
         self._heap: list[_Request] = []
         self._order = 0
+        self._consumed = 0  # consume() calls so far
         self._done: list[tuple[_Request, Any]] = []
         self._outstanding: set[tuple] = set()  # (uid, key, lod) running or done but not yet accepted
         self._busy = 0
@@ -233,6 +236,14 @@ class WorldModelStage:
         self._forward: np.ndarray | None = None  # camera direction: things on screen go first
         self._game: Any = None  # set by attach: SplatCapture lookups and the level's folder
         self._captures: dict[str, dict[str, Any]] = {}  # resolved capture path -> packed set body
+        # uid -> {event: time.perf_counter()} for the anchors being traced (the latency benchmark):
+        # consumed, queued, start, done, accepted — each for the anchor's newest key only
+        self.trace: dict[str, dict[str, Any]] = {}
+
+    def _mark(self, uid: str, key: tuple, event: str) -> None:
+        t = self.trace.get(uid)
+        if t is not None and t.get("key") == key and event not in t:
+            t[event] = time.perf_counter()
 
     # ------------------------------------------------------------------ inputs (sim thread)
 
@@ -243,6 +254,7 @@ class WorldModelStage:
             self._resync = False
             keep = {e.uid for e in delta.spawned} | {e.uid for e in delta.restyled}
             delta.removed = sorted(set(delta.removed) | (set(self.anchors) - keep))
+        self._consumed += 1
         for uid in delta.removed:
             if self.anchors.pop(uid, None) is not None or uid in self.mirror.anchors:
                 self._removed.append(uid)
@@ -255,6 +267,8 @@ class WorldModelStage:
             a = self.anchors.get(uid)
             if a is not None:
                 self._place(uid, a, transform)
+        if delta.restyled and self._worker is not None:
+            self._schedule(exact=False)  # wake the worker now, not at the next frame
 
     def _upsert(self, uid: str, transform: Any, proxy: Any) -> None:
         from worldmodel.spec import ProxySpec
@@ -267,11 +281,16 @@ class WorldModelStage:
         a = self.anchors.get(uid)
         if a is None:
             a = self.anchors[uid] = _Anchor(spec, key, np.zeros(3), 0.0, np.eye(4))
-        else:
+        elif a.key != key:
             a.spec, a.key = spec, key
+            a.changed = self._consumed
         a.capture = found[1] if found is not None else None
         self._dirty_proxy.add(uid)
         self._place(uid, a, transform)
+        t = self.trace.get(uid)
+        if t is not None and "key" not in t:
+            t["key"] = key
+            self._mark(uid, key, "consumed")
 
     def _capture_for(self, uid: str) -> tuple[str, dict[str, Any]] | None:
         """(resolved path, packed ``set`` body) of the capture the entity ``uid`` shows, or None."""
@@ -340,7 +359,11 @@ class WorldModelStage:
         if self.threaded:
             self._ensure_worker()
             with self._cv:
-                ready, self._done = self._done[: self.budget], self._done[self.budget:]
+                self._done.sort(key=lambda rg: rg[0])  # restyles first, then the largest on screen
+                n = self.budget
+                if n > 0:  # every finished restyle goes out now; the budget limits the rest
+                    n = max(n, sum(1 for r, _ in self._done if r.rank == 0))
+                ready, self._done = self._done[:n], self._done[n:]
         else:
             ready = [self._generate(r) for r in self._pop(self.budget)]
         for req, gs in ready:
@@ -435,16 +458,24 @@ class WorldModelStage:
                 if a.capture is not None:
                     continue
                 lod = self._target(a, exact)
+                restyle = a.shown is not None and a.shown[0] != a.key
                 if not exact and a.shown is None and lod < self.max_lod:
                     lod = self.max_lod  # coarse first: something to look at soon
+                elif not exact and restyle:
+                    lod = max(lod, a.shown[1])  # the new look at the detail it has now; refined after
                 want = (a.key, lod)
                 if a.shown == want or (uid, *want) in self._outstanding:
                     continue
                 d = self._distance(a)
                 size = a.radius / max(d + a.radius, 0.1)
-                if self._forward is not None and not self._on_screen(a):
+                on_screen = self._forward is None or self._on_screen(a)
+                if not on_screen:
                     size *= 0.25
-                queue.append(_Request(-size, 0, uid, a.key, lod, a.spec))
+                rank = 0 if restyle and on_screen and not exact else 1
+                # restyles: the newest change first (an input beats the tail of a rain shower), then size
+                priority = -(2.0 * a.changed + size) if rank == 0 else -size
+                queue.append(_Request(rank, priority, 0, uid, a.key, lod, a.spec))
+                self._mark(uid, a.key, "queued")
             for i, r in enumerate(sorted(queue)):  # deterministic order for equal sizes
                 r.order = self._order + i
             self._order += len(queue)
@@ -486,6 +517,7 @@ class WorldModelStage:
         if isinstance(gs, BaseException):
             raise RuntimeError(f"world model failed on anchor {req.uid!r}") from gs
         a.shown = (req.key, req.lod)
+        self._mark(req.uid, req.key, "accepted")
         self._ops.append(wire.pack_op(SetOp(req.uid, gs, req.lod)))
 
     def _ensure_worker(self) -> None:
@@ -511,6 +543,9 @@ class WorldModelStage:
                 skipped: list[_Request] = []
                 while room and self._heap:
                     r = heapq.heappop(self._heap)
+                    if r.rank > batch[0].rank:  # a restyle never waits for a chunk of refinement work
+                        heapq.heappush(self._heap, r)
+                        break
                     if r.lod == batch[0].lod:
                         batch.append(r)
                         room -= 1
@@ -520,6 +555,7 @@ class WorldModelStage:
                     heapq.heappush(self._heap, r)
                 for r in batch:
                     self._outstanding.add((r.uid, r.key, r.lod))
+                    self._mark(r.uid, r.key, "start")
                 self._busy += len(batch)
             try:
                 results = self._generate_batch(batch)
@@ -529,6 +565,8 @@ class WorldModelStage:
                 with self._cv:
                     self._busy -= len(batch)
                     self._done.extend(results)
+                    for r in batch:
+                        self._mark(r.uid, r.key, "done")
                     self._cv.notify_all()
 
     def _batch_size(self) -> int:

@@ -12,8 +12,12 @@ One JSON object with:
   and it rains; ``sim_hz_in_loop``: ticks per wall second in that loop (60 when
   the simulation keeps up);
 - ``input_to_visible_ms_p50`` / ``_p95``: every second a script, as on an input, gives the anchor
-  nearest the player a new ``damage`` value; the latency runs from the start of that tick to the
+  nearest the player among those in view (a change behind the player is never visible) a new
+  ``damage`` value; the latency runs from the start of that tick to the
   end of the first frame (``ctx.finish()``) that draws its new Gaussians;
+- ``latency_<a>_<b>_ms_p50`` / ``_p95``: the same latency split into steps (``input`` tick →
+  ``consumed`` by the stage → ``queued`` → worker ``start`` → worker ``done`` → ``accepted`` into a
+  frame's message → that frame ``drawn``), from ``WorldModelStage.trace``;
 - ``delta_bytes_per_tick``: SplatDelta bytes sent to the renderer per tick while walking (all ops:
   transforms of moving things, proxies and the Gaussians generated as levels of detail change,
   the rain restyles and the probes); ``delta_bytes_per_tick_<op>`` splits it by op (xform, set, ...).
@@ -46,6 +50,26 @@ def _walk_state(turn: float) -> Any:
     from engine.input import ActionState
 
     return ActionState(frozenset(), (("move_z", 1.0), ("look_x", turn)))
+
+
+STEPS = ("input", "consumed", "queued", "start", "done", "accepted", "drawn")
+
+
+def _segments(traces: list[dict[str, Any]]) -> dict[str, float]:
+    """p50 / p95 milliseconds of each step of the probe's way to the screen: ``latency_<a>_<b>_ms_p50``
+    from event ``a`` to the next recorded event ``b`` (input tick, restyle consumed by the stage,
+    queued, worker start, worker done, accepted into a frame's message, that frame finished)."""
+    spans: dict[str, list[float]] = {}
+    for t in traces:
+        steps = [s for s in STEPS if s in t]
+        for a, b in zip(steps, steps[1:], strict=False):
+            spans.setdefault(f"latency_{a}_{b}", []).append((t[b] - t[a]) * 1000.0)
+    out: dict[str, float] = {}
+    for name in (f"latency_{a}_{b}" for i, a in enumerate(STEPS) for b in STEPS[i + 1:]):
+        if name in spans:
+            out[f"{name}_ms_p50"] = round(float(np.percentile(spans[name], 50)), 1)
+            out[f"{name}_ms_p95"] = round(float(np.percentile(spans[name], 95)), 1)
+    return out
 
 
 def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
@@ -85,6 +109,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     sent_by_op = dict(stage.bytes_by_op)
     ticks = frames = 0
     latencies: list[float] = []
+    traces: list[dict[str, Any]] = []
     probe: tuple[str, tuple, float] | None = None
     next_probe = 1.0
     rng = np.random.default_rng(0)
@@ -101,10 +126,13 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
             ticks += 1
             if probe is None and tick_start - start > next_probe:
                 here = game.get(player, Transform).pos
-                best = min((uid for uid in stage.anchors if not uid.startswith("ground")),
+                seen = [u for u in stage.anchors if not u.startswith("ground")
+                        and (stage._forward is None or stage._on_screen(stage.anchors[u]))]
+                best = min(seen or [u for u in stage.anchors if not u.startswith("ground")],
                            key=lambda u: float(np.linalg.norm(stage.anchors[u].centre - here)))
                 e = game.find(best)
                 if e is not None:
+                    stage.trace = {best: {"input": tick_start}}
                     game.restyle(e, damage=round(float(rng.uniform(0.05, 0.95)), 3))
                     game.tick(_walk_state(2.5))  # the layout stage publishes the restyle this tick
                     ticks += 1
@@ -118,7 +146,9 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
             if a is None or a.key != key:
                 probe = None  # changed again by the game (rain): drop this sample
             elif a.shown is not None and a.shown[0] == key:
-                latencies.append((time.perf_counter() - t_in) * 1000.0)
+                drawn = time.perf_counter()
+                latencies.append((drawn - t_in) * 1000.0)
+                traces.append({**stage.trace.get(uid, {}), "drawn": drawn})
                 probe = None
                 next_probe = time.perf_counter() - start + 1.0
     elapsed = time.perf_counter() - start
@@ -137,6 +167,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "input_to_visible_ms_p50": round(float(np.percentile(lat, 50)), 1),
         "input_to_visible_ms_p95": round(float(np.percentile(lat, 95)), 1),
         "latency_samples": len(latencies),
+        **_segments(traces),
         "delta_bytes_per_tick": round(delta_bytes / max(walked, 1), 1),
         **{f"delta_bytes_per_tick_{k}": round((v - sent_by_op.get(k, 0)) / max(walked, 1), 1)
            for k, v in sorted(stage.bytes_by_op.items())},
