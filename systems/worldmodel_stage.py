@@ -13,8 +13,12 @@ What happens to each kind of change:
   apparent size (bounding radius / distance) wins, and anchors outside a 50° cone around the view
   direction count a quarter. A spawned anchor is generated coarse first
   (the last LOD), then refined; a restyled one keeps its old Gaussians on screen until the new
-  ones arrive. ``frame`` hands at most ``budget`` finished generations to the renderer per frame
-  and never waits for the model.
+  ones arrive. A restyle of an on-screen anchor that already has Gaussians goes ahead of all other
+  work, at the level of detail it has now (refinement follows), never batched with refinement
+  work; among restyles, changes that came alone (an input) go before ones that restyled many
+  anchors in one tick (a rain step), then oldest first. ``consume`` wakes the worker for such a
+  restyle at once (not at the next frame). ``frame`` hands finished restyles to the renderer first
+  and all of them, plus at most ``budget`` other finished generations, and never waits for the model.
 - ``removed``: a ``remove`` op; pending work for the anchor is dropped.
 - an anchor whose entity has a :class:`~engine.components.SplatCapture` (or, in levels saved by
   an older editor, a ``splat:<path>`` tag) gets its Gaussians from that file instead of the model:
@@ -171,14 +175,15 @@ class _Anchor:
     radius: float  # bounding-sphere radius, metres
     matrix: np.ndarray  # (4, 4) local→world
     shown: tuple | None = None  # (key, lod) of the Gaussians the renderer has
-    changed: int = 0  # consume() call that last gave it a new key: newest restyles go first
+    changed: int = 0  # consume() call that last gave it a new key
+    changed_with: int = 0  # how many anchors that call changed: a lone edit beats a shower of them
     capture: dict[str, Any] | None = None  # packed ``set`` body of a SplatCapture (no model)
 
 
 @dataclass(order=True)
 class _Request:
     rank: int  # 0: a new look for an on-screen anchor that already has Gaussians; 1: everything else
-    priority: float  # negative apparent size: the heap pops the largest first
+    priority: tuple  # (-apparent size,): the heap pops the largest first; restyles: see _schedule
     order: int  # FIFO among equals (deterministic)
     uid: str = ""
     key: tuple = ()
@@ -224,6 +229,7 @@ class WorldModelStage:
         self._heap: list[_Request] = []
         self._order = 0
         self._consumed = 0  # consume() calls so far
+        self._consume_size = 0  # anchors spawned or restyled by the current one
         self._done: list[tuple[_Request, Any]] = []
         self._outstanding: set[tuple] = set()  # (uid, key, lod) running or done but not yet accepted
         self._busy = 0
@@ -255,6 +261,7 @@ class WorldModelStage:
             keep = {e.uid for e in delta.spawned} | {e.uid for e in delta.restyled}
             delta.removed = sorted(set(delta.removed) | (set(self.anchors) - keep))
         self._consumed += 1
+        self._consume_size = len(delta.spawned) + len(delta.restyled)
         for uid in delta.removed:
             if self.anchors.pop(uid, None) is not None or uid in self.mirror.anchors:
                 self._removed.append(uid)
@@ -283,7 +290,7 @@ class WorldModelStage:
             a = self.anchors[uid] = _Anchor(spec, key, np.zeros(3), 0.0, np.eye(4))
         elif a.key != key:
             a.spec, a.key = spec, key
-            a.changed = self._consumed
+            a.changed, a.changed_with = self._consumed, self._consume_size
         a.capture = found[1] if found is not None else None
         self._dirty_proxy.add(uid)
         self._place(uid, a, transform)
@@ -472,8 +479,9 @@ class WorldModelStage:
                 if not on_screen:
                     size *= 0.25
                 rank = 0 if restyle and on_screen and not exact else 1
-                # restyles: the newest change first (an input beats the tail of a rain shower), then size
-                priority = -(2.0 * a.changed + size) if rank == 0 else -size
+                # restyles: changes that came alone first (an input is not queued behind a rain shower
+                # that restyled the whole village), then the oldest change, then the largest
+                priority = (a.changed_with, a.changed, -size) if rank == 0 else (-size,)
                 queue.append(_Request(rank, priority, 0, uid, a.key, lod, a.spec))
                 self._mark(uid, a.key, "queued")
             for i, r in enumerate(sorted(queue)):  # deterministic order for equal sizes
