@@ -18,7 +18,7 @@ from tools.editor.commands import History
 from tools.editor.document import Document, new_level, read_level, to_bytes
 
 needs_display = pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs a display (run under xvfb-run)")
-pytestmark = [pytest.mark.window, needs_display]
+pytestmark = [pytest.mark.window, pytest.mark.own_process, needs_display]
 gz = imguizmo.im_guizmo
 
 
