@@ -45,6 +45,7 @@ from __future__ import annotations
 import heapq
 import math
 import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -61,6 +62,8 @@ from worldmodel.anchors import LODS  # numpy only (no torch)
 COARSEST = len(LODS) - 1  # levels of detail: 0 (finest) .. COARSEST
 LOD_DISTANCES = (6.0, 18.0)  # metres from the camera to the anchor's bounding sphere: lod 0 | 1 | 2
 HYSTERESIS = 1.25  # while playing, coarsen only past distance × this (no flicker at a boundary)
+
+WORKER_SWITCH_INTERVAL_S = 0.0005  # GIL hand-over interval while the model worker runs (see _ensure_worker)
 
 
 def lod_for(distance: float, distances: tuple[float, ...] = LOD_DISTANCES) -> int:
@@ -534,6 +537,9 @@ class WorldModelStage:
 
             atexit.register(self.close)  # never let the interpreter exit while torch runs on the worker
             self._stop = False
+            # The render loop holds the GIL between GL calls; at the default 5 ms switch interval a
+            # worker issuing many small torch/numpy calls waits up to 5 ms for each of them.
+            sys.setswitchinterval(min(sys.getswitchinterval(), WORKER_SWITCH_INTERVAL_S))
             self._worker = threading.Thread(target=self._work, name="worldmodel-stage", daemon=True)
             self._worker.start()
 
