@@ -47,3 +47,16 @@ def atomic_write(path: str | os.PathLike[str], data: bytes, *, make_parents: boo
             os.close(dfd)
     except OSError:
         pass
+
+
+def read_input(path: str | os.PathLike[str], what: str) -> bytes:
+    """The bytes of a user's input file; a missing or unreadable one is an ``InputError`` naming it.
+
+    what: the kind of file, for the message ("save file", "level file", ...).
+    """
+    from engine.errors import InputError
+
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(str(path), "", f"a readable {what} ({exc.strerror or exc})") from None

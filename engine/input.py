@@ -206,12 +206,9 @@ class Recording:
     @classmethod
     def load(cls, path: str | Path) -> Recording:
         """Read and validate a replay file; ``InputError`` on anything wrong."""
-        src = str(path)
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as exc:
-            raise InputError(src, "", f"a readable replay file ({exc.strerror or exc})") from None
-        return cls.from_bytes(raw, src)
+        from engine.files import read_input
+
+        return cls.from_bytes(read_input(path, "replay file"), str(path))
 
     @classmethod
     def from_bytes(cls, raw: bytes, source: str = "<replay>") -> Recording:

@@ -28,6 +28,7 @@ from typing import Any
 
 from engine.components import Anchor, Name, Tags
 from engine.errors import InputError
+from engine.files import read_input
 from engine.registry import (
     component_name,
     decode_component,
@@ -68,12 +69,7 @@ class Level:
     @classmethod
     def load(cls, path: str | Path) -> Level:
         """Read and validate a level file."""
-        src = str(path)
-        try:
-            raw = Path(path).read_bytes()
-        except OSError as exc:
-            raise InputError(src, "", f"a readable level file ({exc.strerror or exc})") from None
-        return cls.parse(raw, src)
+        return cls.parse(read_input(path, "level file"), str(path))
 
     @classmethod
     def parse(cls, raw: bytes | str, source: str = "<level>") -> Level:

@@ -21,7 +21,7 @@ import msgpack
 import numpy as np
 
 from engine.errors import InputError
-from engine.files import atomic_write
+from engine.files import atomic_write, read_input
 from engine.registry import component_name, component_type, decode_component, encode_component, is_registered
 
 if TYPE_CHECKING:
@@ -108,12 +108,7 @@ def save_game(game: Game, path: str | Path) -> None:
 
 def read_save(path: str | Path) -> dict[str, Any]:
     """Read and validate the envelope of a save file; returns its ``state`` dict."""
-    src = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as exc:
-        raise InputError(src, "", f"a readable save file ({exc.strerror or exc})") from None
-    return parse_save(raw, src)
+    return parse_save(read_input(path, "save file"), str(path))
 
 
 def parse_save(raw: bytes, source: str = "<save>") -> dict[str, Any]:

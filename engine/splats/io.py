@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import InputError
-from engine.files import atomic_write
+from engine.files import atomic_write, read_input
 from engine.splats import dotsplat, playcanvas, ply, spz
 from engine.splats.gaussians import GaussianSet
 
@@ -45,10 +45,7 @@ class SplatFileInfo:
 
 
 def _read(path: str | os.PathLike[str]) -> bytes:
-    try:
-        return Path(path).read_bytes()
-    except OSError as e:
-        raise InputError(str(path), "", f"a readable file ({e.strerror or e})") from None
+    return read_input(path, "file")
 
 
 def _sniff(data: bytes, suffix: str, source: str) -> str:
