@@ -53,6 +53,15 @@ def _vec(name: str, v: Any) -> tuple[float, float, float]:
     return (float(a[0]), float(a[1]), float(a[2]))
 
 
+def _ray(origin: Any, direction: Any) -> rp.Ray:
+    """A ray from ``origin`` (3,) along the unit ``direction`` (3,); a zero direction is an InputError."""
+    o, d = _vec("origin", origin), _vec("direction", direction)
+    n = math.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2)
+    if n == 0:
+        raise InputError("physics query", "direction", "a non-zero vector")
+    return rp.Ray(o, (d[0] / n, d[1] / n, d[2] / n))
+
+
 def _dist(name: str, v: float) -> float:
     if not (isinstance(v, int | float) and not math.isnan(v) and v >= 0):
         raise InputError("physics query", name, f"a distance >= 0, got {v!r}")
@@ -112,13 +121,8 @@ class Queries:
     def raycast(self, origin: Any, direction: Any, max_dist: float = math.inf, *, exclude: Any = None,
                 groups: int = ALL_GROUPS, sensors: bool = False, only: str | None = None) -> Hit | None:
         """The nearest hit along the ray from ``origin`` (3,) towards ``direction`` (3,), or None."""
-        o, d = _vec("origin", origin), _vec("direction", direction)
-        n = math.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2)
-        if n == 0:
-            raise InputError("physics query", "direction", "a non-zero vector")
-        d = (d[0] / n, d[1] / n, d[2] / n)
         sim = self.sim
-        ray = rp.Ray(o, d)
+        ray = _ray(origin, direction)
         r = sim.world.query_pipeline.cast_ray_and_get_normal(ray, _dist("max_dist", max_dist), True,
                                                               self._filter(exclude, groups, sensors, only))
         if r is None:
@@ -129,13 +133,8 @@ class Queries:
     def raycast_all(self, origin: Any, direction: Any, max_dist: float = math.inf, *, exclude: Any = None,
                     groups: int = ALL_GROUPS, sensors: bool = False, only: str | None = None) -> list[Hit]:
         """Every hit along the ray, nearest first (ties broken by entity id)."""
-        o, d = _vec("origin", origin), _vec("direction", direction)
-        n = math.sqrt(d[0] ** 2 + d[1] ** 2 + d[2] ** 2)
-        if n == 0:
-            raise InputError("physics query", "direction", "a non-zero vector")
-        d = (d[0] / n, d[1] / n, d[2] / n)
         sim = self.sim
-        ray = rp.Ray(o, d)
+        ray = _ray(origin, direction)
         found: list[Hit] = []
 
         def cb(h: rp.ColliderHandle, inter: rp.RayIntersection) -> bool:
