@@ -19,23 +19,7 @@ void main() {
     uint count = u_count;
 #endif
     uint t = gl_LocalInvocationID.x;
-    uint chunk = (count + 1023u) / 1024u;
-    uint first = t * chunk;
-    uint last = min(first + chunk, count);
-    uint sum = 0u;
-    for (uint i = first; i < last; i++) sum += hist[i];
-    s_sum[t] = sum;
-    barrier();
-    for (uint off = 1u; off < 1024u; off <<= 1) {
-        uint v = t >= off ? s_sum[t - off] : 0u;
-        barrier();
-        s_sum[t] += v;
-        barrier();
-    }
-    uint run = s_sum[t] - sum;
-    for (uint i = first; i < last; i++) {
-        uint c = hist[i];
-        hist[i] = run;
-        run += c;
-    }
+#define SCAN_BUF hist
+#define SCAN_COUNT count
+#include "scan_1024.inc"
 }

@@ -16,25 +16,9 @@ shared uint s_sum[1024];
 void main() {
     uint t = gl_LocalInvocationID.x;
     for (uint i = t; i < u_ntiles; i += 1024u) ranges[i] = uvec2(0u);
-    uint chunk = (u_blocks + 1023u) / 1024u;
-    uint first = t * chunk;
-    uint last = min(first + chunk, u_blocks);
-    uint sum = 0u;
-    for (uint i = first; i < last; i++) sum += bsum[i];
-    s_sum[t] = sum;
-    barrier();
-    for (uint off = 1u; off < 1024u; off <<= 1) {
-        uint v = t >= off ? s_sum[t - off] : 0u;
-        barrier();
-        s_sum[t] += v;
-        barrier();
-    }
-    uint run = s_sum[t] - sum;
-    for (uint i = first; i < last; i++) {
-        uint c = bsum[i];
-        bsum[i] = run;
-        run += c;
-    }
+#define SCAN_BUF bsum
+#define SCAN_COUNT u_blocks
+#include "scan_1024.inc"
     if (t == 1023u) {
         uint total = s_sum[1023];
         uint n = min(total, u_capacity);

@@ -25,9 +25,20 @@ BLOCK = 2048  # keys per workgroup in sort_count/sort_scatter (256 threads × 8)
 DIGIT_BITS = 4  # default digit width
 
 
+def shader_text(name: str, directory: Path = SHADER_DIR) -> str:
+    """A shader file's text with each ``#include "FILE"`` line replaced by FILE's text (GLSL has no include)."""
+    lines = []
+    for line in (directory / name).read_text().splitlines(keepends=True):
+        if line.startswith("#include "):
+            lines.append(shader_text(line.split('"')[1], directory))
+        else:
+            lines.append(line)
+    return "".join(lines)
+
+
 def sort_source(name: str, digit_bits: int, indirect: bool) -> str:
     """A sort shader's source: its version line, RADIX_BITS (and INDIRECT) defined, then the rest."""
-    text = (SHADER_DIR / name).read_text()
+    text = shader_text(name)
     version = next(line for line in text.splitlines() if line.startswith("#version"))
     defines = f"#define RADIX_BITS {digit_bits}\n" + ("#define INDIRECT\n" if indirect else "")
     return version + "\n" + defines + text.replace(version, "", 1)

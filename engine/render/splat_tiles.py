@@ -51,7 +51,7 @@ import moderngl
 import numpy as np
 
 from engine.render.camera import Camera
-from engine.render.splat_sort import GpuRadixSort
+from engine.render.splat_sort import GpuRadixSort, shader_text
 
 TILE = 16
 GROUP = 256  # slots per workgroup in splat_project / splat_emit
@@ -71,7 +71,7 @@ class TileRasterizer:
         self.ctx = ctx
         self._dir = sources_dir
         self.project = ctx.compute_shader(shader_source("splat_project.glsl", "COMPUTE_SHADER", "430"))
-        self.scan = ctx.compute_shader((sources_dir / "splat_scan.glsl").read_text())
+        self.scan = ctx.compute_shader(shader_text("splat_scan.glsl", sources_dir))
         self.emit = ctx.compute_shader(shader_source("splat_emit.glsl", "COMPUTE_SHADER", "430"))
         self.ranges_prog = ctx.compute_shader((sources_dir / "splat_ranges.glsl").read_text())
         self._raster: dict[tuple[str, bool], Any] = {}
