@@ -14,6 +14,8 @@ layout(std430, binding = 5) readonly buffer Count { uint count_buf[]; };
 #endif
 uniform uint u_n;
 uniform uint u_shift;
+// A pass past the key's width (shift >= 32, undefined in GLSL) sees digit 0 everywhere: a stable no-op.
+#define DIGIT(k) (u_shift < 32u ? ((k) >> u_shift) & (RADIX - 1u) : 0u)
 uniform uint u_num_blocks;
 shared uint s_hist[RADIX];
 
@@ -32,7 +34,7 @@ void main() {
     uint start = b * BLOCK;
     for (uint i = 0u; i < ITEMS; i++) {
         uint idx = start + i * 256u + t;
-        if (idx < n) atomicAdd(s_hist[(keys_in[idx] >> u_shift) & (RADIX - 1u)], 1u);
+        if (idx < n) atomicAdd(s_hist[DIGIT(keys_in[idx])], 1u);
     }
     barrier();
     if (t < RADIX) hist[t * num_blocks + b] = s_hist[t];

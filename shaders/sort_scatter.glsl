@@ -20,6 +20,8 @@ layout(std430, binding = 5) readonly buffer Count { uint count_buf[]; };
 #endif
 uniform uint u_n;
 uniform uint u_shift;
+// A pass past the key's width (shift >= 32, undefined in GLSL) sees digit 0 everywhere: a stable no-op.
+#define DIGIT(k) (u_shift < 32u ? ((k) >> u_shift) & (RADIX - 1u) : 0u)
 uniform uint u_num_blocks;
 shared uint s_key[BLOCK];
 // s_cnt is padded by one entry per 32 so the flat scan's per-thread runs hit distinct banks
@@ -49,7 +51,7 @@ void main() {
     uint first = t * ITEMS;
     uint valid = start + first < n ? min(ITEMS, n - start - first) : 0u;
     for (uint i = 0u; i < valid; i++) {
-        uint d = (s_key[first + i] >> u_shift) & (RADIX - 1u);
+        uint d = DIGIT(s_key[first + i]);
         s_cnt[PAD(d * 256u + t)] += 1u;
     }
     barrier();
@@ -80,7 +82,7 @@ void main() {
         if (i < valid) {
             k[i] = s_key[first + i];
             v[i] = vals_in[start + first + i];
-            uint slot = PAD(((k[i] >> u_shift) & (RADIX - 1u)) * 256u + t);
+            uint slot = PAD(DIGIT(k[i]) * 256u + t);
             pos[i] = s_cnt[slot];
             s_cnt[slot] += 1u;
         }
@@ -98,7 +100,7 @@ void main() {
         uint j = i * 256u + t;
         if (j < block_n) {
             uint key = s_key[j];
-            uint d = (key >> u_shift) & (RADIX - 1u);
+            uint d = DIGIT(key);
             uint dst = offsets[d * num_blocks + b] + j - s_dstart[d];
             keys_out[dst] = key;
             vals_out[dst] = s_cnt[j];

@@ -116,3 +116,20 @@ def test_gpu_radix_indirect_count_matches_argsort(n, key_bits):
     finally:
         s.release()
         ctx.release()
+
+
+@pytest.mark.gl
+def test_passes_past_the_key_width_keep_the_order():
+    # 5-bit digits on 32-bit keys take 8 passes (40 bits): passes with a shift >= 32 must be stable
+    # no-ops, not GLSL's undefined shift. Here 4-bit digits with 40 "key bits" hit the same passes.
+    keys = np.random.default_rng(7).integers(0, 2**32, 5000, dtype=np.uint64).astype(np.uint32)
+    n = len(keys)
+    ctx = headless_context(430)
+    sorter = GpuRadixSort(ctx, n)
+    sorter.keys.write(keys.tobytes())
+    sorter.values.write(np.arange(n, dtype=np.uint32).tobytes())
+    sorter.sort(n, key_bits=40)
+    order = np.frombuffer(sorter.values.read(n * 4), np.uint32)
+    sorter.release()
+    ctx.release()
+    assert np.array_equal(order, argsort_reference(keys))
