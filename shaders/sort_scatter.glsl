@@ -14,7 +14,8 @@ layout(std430, binding = 0) readonly buffer KeysIn { uint keys_in[]; };
 layout(std430, binding = 1) readonly buffer ValsIn { uint vals_in[]; };
 layout(std430, binding = 2) writeonly buffer KeysOut { uint keys_out[]; };
 layout(std430, binding = 3) writeonly buffer ValsOut { uint vals_out[]; };
-layout(std430, binding = 4) readonly buffer Offsets { uint offsets[]; };
+layout(std430, binding = 4) readonly buffer Offsets { uint offsets[]; };  // row-scanned histogram
+layout(std430, binding = 6) readonly buffer Totals { uint totals[]; };    // keys per digit
 #ifdef INDIRECT
 layout(std430, binding = 5) readonly buffer Count { uint count_buf[]; };
 #endif
@@ -28,7 +29,8 @@ shared uint s_key[BLOCK];
 #define PAD(e) ((e) + ((e) >> 5))
 shared uint s_cnt[RADIX * 264u];
 shared uint s_sum[256];
-shared uint s_dstart[RADIX];
+shared uint s_base[RADIX];  // output position of the block's key j of digit d: s_base[d] + j
+shared uint s_total[RADIX];
 
 void main() {
 #ifdef INDIRECT
@@ -47,6 +49,7 @@ void main() {
         s_key[j] = idx < n ? keys_in[idx] : 0u;
     }
     for (uint d = 0u; d < RADIX; d++) s_cnt[PAD(d * 256u + t)] = 0u;
+    if (t < RADIX) s_total[t] = totals[t];
     barrier();
     uint first = t * ITEMS;
     uint valid = start + first < n ? min(ITEMS, n - start - first) : 0u;
@@ -73,7 +76,11 @@ void main() {
         run += c;
     }
     barrier();
-    if (t < RADIX) s_dstart[t] = s_cnt[PAD(t * 256u)];
+    if (t < RADIX) {
+        uint digit_start = 0u;  // exclusive scan of the digit totals (RADIX is small)
+        for (uint d = 0u; d < t; d++) digit_start += s_total[d];
+        s_base[t] = digit_start + offsets[t * num_blocks + b] - s_cnt[PAD(t * 256u)];
+    }
     barrier();
     uint k[ITEMS];
     uint v[ITEMS];
@@ -101,7 +108,7 @@ void main() {
         if (j < block_n) {
             uint key = s_key[j];
             uint d = DIGIT(key);
-            uint dst = offsets[d * num_blocks + b] + j - s_dstart[d];
+            uint dst = s_base[d] + j;
             keys_out[dst] = key;
             vals_out[dst] = s_cnt[j];
         }

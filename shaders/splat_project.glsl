@@ -1,8 +1,8 @@
 // Compute rasteriser, step 1 (GL 4.3): one thread per splat slot projects it once (same
 // project_splat as the quad path), writes its 32-byte record and its tile rectangle and count, and
-// reduces per workgroup of 256: the pair count into bsum[workgroup] (scanned by splat_scan.glsl)
-// and the visible depth range into status[1..2] (one atomic per workgroup; float bits of z > 0
-// order as uints). Nothing is read back; slots off screen get a count of 0.
+// reduces the visible depth range per workgroup of 256 into status[1..2] (one atomic per
+// workgroup; float bits of z > 0 order as uints). Nothing is read back; slots off screen get a
+// count of 0.
 // Record per slot, 2 uvec4: (mean.x, mean.y, conic.a, conic.b) as float bits,
 // (conic.c, z as float bits, half(r, g), half(b, opacity)).
 // Meta per slot, uvec4: (x0 | y0 << 16, x1 | y1 << 16, thr as float bits, tile count), the
@@ -13,7 +13,6 @@ layout(local_size_x = 256) in;
 layout(std430, binding = 5) buffer Status { uint status[]; };
 layout(std430, binding = 6) writeonly buffer Proj { uvec4 proj[]; };
 layout(std430, binding = 7) writeonly buffer Meta { uvec4 meta[]; };
-layout(std430, binding = 8) writeonly buffer BlockSums { uint bsum[]; };
 uniform uint u_n;
 uniform uvec2 u_tiles;
 shared uint s_total;
@@ -71,7 +70,6 @@ void main() {
     }
     barrier();
     if (gl_LocalInvocationIndex == 0u) {
-        bsum[gl_WorkGroupID.x] = s_total;
         if (s_total > 0u) {
             atomicMin(status[1], s_zmin);
             atomicMax(status[2], s_zmax);

@@ -1,4 +1,4 @@
-// Compute rasteriser, step 5 (after the radix sort): each tile's [start, end) in the sorted pair
+// Compute rasteriser, step 8 (after the sort of pairs by tile): each tile's [start, end) in the sorted pair
 // list. Dispatched indirectly (status[8..10], min(ceil(n / 1024), 65535) groups); n = status[0]; ranges were zeroed by splat_scan.glsl.
 #version 430
 layout(local_size_x = 1024) in;

@@ -1,4 +1,4 @@
-// Compute rasteriser, step 6: one 16×16 workgroup per tile composites its splats front to back
+// Compute rasteriser, step 9: one 16×16 workgroup per tile composites its splats front to back
 // (gsplat classic: alpha = min(0.99, o·exp(−q)), skip alpha < 1/255, stop once T would fall to
 // 1e-4), batches of 256 projected splats staged in shared memory, the whole workgroup leaving as
 // soon as every pixel is done. A splat behind the framebuffer's depth at that pixel (the proxy

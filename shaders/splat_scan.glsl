@@ -1,4 +1,4 @@
-// Compute rasteriser, step 2: one workgroup scans the per-workgroup pair counts bsum[0, u_blocks)
+// Compute rasteriser, step 5: one workgroup scans the per-workgroup pair counts bsum[0, u_blocks)
 // (exclusive, in place), then writes status: [0] pairs to sort = min(total, capacity), [3] total
 // (read back a frame later to grow the buffers), [4..6] the sort's indirect dispatch
 // (ceil(n / 2048), 1, 1), [8..10] the tile-range pass's (min(ceil(n / 1024), 65535), 1, 1). It also zeroes

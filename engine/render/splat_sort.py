@@ -4,10 +4,12 @@ Both sort unsigned keys ascending and stably (equal keys keep slot order), which
 ``np.argsort(keys, kind="stable")`` does — the reference twin used by the tests.
 
 GPU: least-significant-digit radix sort of 32-bit keys with (key, value) pairs, 4- or 5-bit digits
-(5 needs 40 KiB of shared memory: hardware GPUs, not llvmpipe's 32 KiB), an even number of passes
-of three compute shaders each (``shaders/sort_count.glsl`` per-block histogram, ``sort_scan.glsl``
-exclusive scan, ``sort_scatter.glsl`` stable scatter). Buffers ping-pong; after the even number of
-passes the result is back in ``keys``/``values``. :meth:`GpuRadixSort.sort_indirect` takes the count
+(5 needs 43 KiB of shared memory: hardware GPUs, not llvmpipe's 32 KiB), passes of three compute
+shaders each (``shaders/sort_count.glsl`` per-block histogram, ``sort_scan.glsl`` one workgroup per
+digit scanning its row of block counts, ``sort_scatter.glsl`` stable scatter). Buffers ping-pong;
+by default the pass count is rounded up to even so the result is back in the same ``keys``/``values``
+buffers; with ``swap=True`` an odd count is allowed and the attributes are swapped instead (one pass
+less, but ``keys``/``values`` may name other buffer objects afterwards). :meth:`GpuRadixSort.sort_indirect` takes the count
 from a GPU buffer and dispatches indirectly, so a count computed on the GPU never comes back.
 
 CPU: 16-bit keys, two 8-bit LSD counting-sort passes in numpy.
@@ -115,6 +117,7 @@ class GpuRadixSort:
         self.variant = variant
         self.capacity = 0
         self.keys = self.values = self._keys2 = self._values2 = self._hist = None
+        self._totals = ctx.buffer(reserve=4 << self.digit_bits)
         self.reserve(capacity)
 
     def reserve(self, capacity: int) -> None:
@@ -132,45 +135,61 @@ class GpuRadixSort:
         self._hist = self.ctx.buffer(reserve=(1 << self.digit_bits) * ((cap + BLOCK - 1) // BLOCK) * 4)
         self.capacity = cap
 
-    def sort(self, n: int, key_bits: int = 32) -> None:
-        """Sort the first ``n`` entries of ``keys``/``values`` by the low ``key_bits`` bits of the keys."""
+    def sort(self, n: int, key_bits: int = 32, swap: bool = False) -> None:
+        """Sort the first ``n`` entries of ``keys``/``values`` by the low ``key_bits`` bits of the keys.
+
+        swap: allow an odd pass count; the sorted entries are then in the buffers ``keys``/``values``
+        name after the call (the attributes are swapped with the scratch buffers).
+        """
         if n <= 1:
             return
         blocks = (n + BLOCK - 1) // BLOCK
         src = (self.keys, self.values)
         dst = (self._keys2, self._values2)
         barrier = self.ctx.memory_barrier
-        for p in range(self.passes(key_bits)):
+        self._scan["u_num_blocks"] = blocks
+        passes = self.passes(key_bits, even=not swap)
+        for p in range(passes):
             shift = p * self.digit_bits
             src[0].bind_to_storage_buffer(0)
             src[1].bind_to_storage_buffer(1)
             dst[0].bind_to_storage_buffer(2)
             dst[1].bind_to_storage_buffer(3)
             self._hist.bind_to_storage_buffer(4)
+            self._totals.bind_to_storage_buffer(6)
             for prog in (self._count, self._scatter):
                 prog["u_n"] = n
                 prog["u_shift"] = shift
                 prog["u_num_blocks"] = blocks
-            self._scan["u_count"] = (1 << self.digit_bits) * blocks
             self._count.run(blocks)
             barrier()
-            self._scan.run(1)
+            self._scan.run(1 << self.digit_bits)
             barrier()
             self._scatter.run(blocks)
             barrier()
             src, dst = dst, src
+        self._settle(passes)
 
-    def passes(self, key_bits: int) -> int:
-        """Digit passes for ``key_bits``-bit keys: even, so the result lands back in keys/values."""
+    def _settle(self, passes: int) -> None:
+        """After an odd pass count the result is in the scratch buffers: swap the names."""
+        if passes % 2:
+            self.keys, self._keys2 = self._keys2, self.keys
+            self.values, self._values2 = self._values2, self.values
+
+    def passes(self, key_bits: int, even: bool = True) -> int:
+        """Digit passes for ``key_bits``-bit keys; ``even`` rounds up so the result lands back in keys/values."""
         passes = (key_bits + self.digit_bits - 1) // self.digit_bits
-        return passes + passes % 2
+        return passes + passes % 2 if even else passes
 
-    def sort_indirect(self, count: Any, max_n: int, dispatch: Any, dispatch_offset: int, key_bits: int) -> None:
+    def sort_indirect(
+        self, count: Any, max_n: int, dispatch: Any, dispatch_offset: int, key_bits: int, swap: bool = False
+    ) -> None:
         """Sort the first ``count[0]`` entries, a count that stays on the GPU (needs ``indirect=True``).
 
         count: buffer whose first uint is n (≤ ``capacity``); dispatch: buffer holding the indirect
         dispatch command (ceil(n / 2048), 1, 1) at byte ``dispatch_offset``; max_n: an upper bound
-        of n (sizes nothing, checked against capacity); key_bits: significant low bits of the keys.
+        of n (sizes nothing, checked against capacity); key_bits: significant low bits of the keys;
+        swap: as in :meth:`sort`.
         """
         if not self.variant:
             raise ValueError("sort_indirect needs a GpuRadixSort made with indirect=True")
@@ -181,7 +200,9 @@ class GpuRadixSort:
         barrier = self.ctx.memory_barrier
         count.bind_to_storage_buffer(5)
         self._hist.bind_to_storage_buffer(4)
-        for p in range(self.passes(key_bits)):
+        self._totals.bind_to_storage_buffer(6)
+        passes = self.passes(key_bits, even=not swap)
+        for p in range(passes):
             shift = p * self.digit_bits
             if shift >= 32:
                 raise ValueError(f"sort_indirect: {key_bits}-bit keys need a digit shift of {shift}")
@@ -193,15 +214,16 @@ class GpuRadixSort:
             self._scatter["u_shift"] = shift
             self._count.run_indirect(dispatch, dispatch_offset)
             barrier()
-            self._scan.run(1)
+            self._scan.run(1 << self.digit_bits)
             barrier()
             self._scatter.run_indirect(dispatch, dispatch_offset)
             barrier()
             src, dst = dst, src
+        self._settle(passes)
 
     def release(self) -> None:
         """Free the GPU objects."""
-        for b in (self.keys, self.values, self._keys2, self._values2, self._hist):
+        for b in (self.keys, self.values, self._keys2, self._values2, self._hist, self._totals):
             if b is not None:
                 b.release()
         for p in (self._count, self._scan, self._scatter):

@@ -7,20 +7,27 @@ SM. The whole frame stays on the GPU, nothing is read back in steady state:
 1. ``splat_project.glsl`` — one thread per slot: project (same ``project_splat`` as the quads,
    shaders/splat_common.glsl), a 32-byte record, the 16×16-tile rectangle and the count of its
    tiles the ellipse really reaches (``tile_hit``: exact minimum of q over the tile, 19% fewer
-   pairs than the bounding box on the benchmark scene), per workgroup the pair count and the
-   visible depth range;
-2. ``splat_scan.glsl`` — one workgroup: exclusive scan of the workgroup counts, total pairs and the
+   pairs than the bounding box on the benchmark scene), the visible depth range;
+2. ``splat_depth.glsl`` — one key per slot: depth quantised over the visible range (``DEPTH_BITS``),
+   slots without tiles last;
+3. ``GpuRadixSort.sort`` of the N slot keys (``splat_sorter``): the depth order, front to back;
+4. ``splat_emit_count.glsl`` — pair counts per workgroup of 256 entries of the depth order;
+5. ``splat_scan.glsl`` — one workgroup: exclusive scan of those counts, total pairs and the
    indirect dispatch sizes into a small status buffer, tile ranges zeroed;
-3. ``splat_emit.glsl`` — one thread per slot: its (tile << depth_bits | depth, slot) pairs at its
-   prefix offset (deterministic, slot order);
-4. ``GpuRadixSort.sort_indirect`` — LSD radix sort of the pairs (5-bit digits, 6 passes, 30-bit keys
-   on GPUs with ≥ 40 KiB of shared memory; 4-bit, 8 passes, 32-bit keys elsewhere), the count and
-   workgroup counts read on the GPU (glDispatchComputeIndirect);
-5. ``splat_ranges.glsl`` — each tile's [start, end) in the sorted list (indirect dispatch);
-6. ``splat_raster.glsl`` — one workgroup per tile blends front to back with shared-memory batches of
+6. ``splat_emit.glsl`` — one thread per entry of the depth order: its (tile, slot) pairs at its
+   prefix offset, so pairs come out front to back;
+7. ``GpuRadixSort.sort_indirect`` of the pairs by tile id only (13 bits at 1080p: 3 passes of 5-bit
+   digits), stable, so each tile's pairs stay front to back; the count and workgroup counts are read
+   on the GPU (glDispatchComputeIndirect);
+8. ``splat_ranges.glsl`` — each tile's [start, end) in the sorted list (indirect dispatch);
+9. ``splat_raster.glsl`` — one workgroup per tile blends front to back with shared-memory batches of
    256 splats, leaving once every pixel has T ≤ 1e-4, and blends straight into the framebuffer's
    RGBA16F/RGBA32F colour texture (image load/store; ONE, ONE_MINUS_SRC_ALPHA arithmetic); other
    targets get a private image and ``splat_composite.glsl`` (one triangle) blends it.
+
+Why two sorts: sorting the pairs by a (tile, depth) key took 6 radix passes over all pairs (18.4M
+at 3M splats); sorting the N splats by depth once and the pairs by tile only takes 5 passes over N
+and 3 over the pairs.
 
 Buffer sizes. The pair count is only known on the GPU. Pairs past the sort's capacity are dropped
 and counted: after a change of splat content, slot count or image size (``sync``) the host reads the
@@ -28,15 +35,13 @@ total at once and redoes the frame with larger buffers if needed; otherwise it r
 frame's total (finished by then) before starting a frame and grows ahead (1.5× headroom), so a
 sudden camera move that more than outgrows the headroom can drop pairs for one frame.
 
-Depth is quantised to ``depth_bits`` = key bits − tile bits (17 at 1080p with 5-bit digits) linearly
-over the frame's visible depth range; splats closer in depth than that step composite in slot order
-(later slot in front, as back-to-front blending in slot order gives).
+Depth is quantised to ``DEPTH_BITS`` bits linearly over the frame's visible depth range; splats
+closer in depth than that step composite in slot order (later slot in front, as back-to-front
+blending in slot order gives).
 
-Measured on an H200 at 1920×1080 (tools/bench/gsplat_compare.py, benchmark scene): 3.84 ms at 1M
-splats (6.1M pairs), 8.45 ms at 3M (18.4M pairs), against gsplat 1.5.3 classic's 1.64 / 3.08 ms;
-PSNR to gsplat's image 53 / 57 dB. The radix sort is 2.3 / 6.4 ms of that (raster 0.4, project
-and emit 0.25 / 0.68): the sort is what to make faster next (fewer passes through wider digits with
-subgroup ranking, or a one-sweep decoupled look-back scan).
+Measured on an H200 at 1920×1080 (tools/bench/gsplat_compare.py, benchmark scene) before the
+two-sort order: 3.84 ms at 1M splats (6.1M pairs), 8.45 ms at 3M (18.4M pairs), against gsplat
+1.5.3 classic's 1.64 / 3.08 ms; the radix sort of (tile, depth) pairs was 2.3 / 6.4 ms of that.
 
 The proxy depth test needs the framebuffer's depth attachment to be a depth *texture* (as
 engine/render/frame.py makes it); with a depth renderbuffer, which a compute shader cannot read,
@@ -57,7 +62,8 @@ TILE = 16
 GROUP = 256  # slots per workgroup in splat_project / splat_emit
 MAX_GROUPS = 65535  # glDispatchCompute limit on x
 HEADROOM = 1.5
-SORT_DIGIT_BITS = 5  # 4 forces the 8-pass sort (benchmarks compare the two)
+SORT_DIGIT_BITS = 5  # 4 forces 4-bit digits (more passes; benchmarks compare the two)
+DEPTH_BITS = {4: 23, 5: 24}  # depth key bits by digit width: whole passes with room for the sentinel
 _RESET = np.array([0, 0xFFFFFFFF, 0, 0], np.uint32).tobytes()  # pairs, zmin, zmax, total
 
 
@@ -73,6 +79,8 @@ class TileRasterizer:
         self.project = ctx.compute_shader(shader_source("splat_project.glsl", "COMPUTE_SHADER", "430"))
         self.scan = ctx.compute_shader(shader_text("splat_scan.glsl", sources_dir))
         self.emit = ctx.compute_shader(shader_source("splat_emit.glsl", "COMPUTE_SHADER", "430"))
+        self.depth_prog = ctx.compute_shader("#version 430\n" + (sources_dir / "splat_depth.glsl").read_text())
+        self.emit_count = ctx.compute_shader("#version 430\n" + (sources_dir / "splat_emit_count.glsl").read_text())
         self.ranges_prog = ctx.compute_shader((sources_dir / "splat_ranges.glsl").read_text())
         self._raster: dict[tuple[str, bool], Any] = {}
         comp = (sources_dir / "splat_composite.glsl").read_text()
@@ -82,7 +90,8 @@ class TileRasterizer:
         )
         self.composite_vao = ctx.vertex_array(self.composite, [])
         self.sorter = GpuRadixSort(ctx, capacity, digit_bits=SORT_DIGIT_BITS, indirect=True)
-        self.key_bits = 30 if self.sorter.digit_bits == 5 else 32
+        self.splat_sorter = GpuRadixSort(ctx, 1024, digit_bits=SORT_DIGIT_BITS)
+        self.depth_bits = DEPTH_BITS[self.splat_sorter.digit_bits]
         self.status = ctx.buffer(reserve=64)
         self.proj = ctx.buffer(reserve=32 * 1024)
         self.meta = ctx.buffer(reserve=16 * 1024)
@@ -100,7 +109,7 @@ class TileRasterizer:
 
     def nbytes(self) -> int:
         img = self.image.width * self.image.height * 8 if self.image is not None else 0
-        sort = self.sorter.capacity * 16 + self.sorter._hist.size
+        sort = sum(srt.capacity * 16 + srt._hist.size for srt in (self.sorter, self.splat_sorter))
         return sort + self.proj.size + self.meta.size + self.bsum.size + self.ranges.size + self.status.size + img
 
     def _raster_prog(self, fmt: str, blend: bool) -> Any:
@@ -159,44 +168,61 @@ class TileRasterizer:
         tiles = ((w + TILE - 1) // TILE, (h + TILE - 1) // TILE)
         ntiles = tiles[0] * tiles[1]
         tile_bits = ntiles.bit_length()  # room for tile id ntiles and up: the sentinel keys
-        depth_bits = self.key_bits - tile_bits
-        if depth_bits < 10 or max(tiles) > 65535:
+        if tile_bits > 32 or max(tiles) > 65535:
             raise ValueError(f"splat pass: {w}x{h} has too many tiles for the compute rasteriser")
         groups = (n + GROUP - 1) // GROUP
         if groups > MAX_GROUPS:
             raise ValueError(f"splat pass: the compute rasteriser takes at most {MAX_GROUPS * GROUP} slots, got {n}")
-        self.depth_bits, self.tiles = depth_bits, tiles
+        self.tiles = tiles
         self.proj = self._ensure(self.proj, 32 * n, ctx)
         self.meta = self._ensure(self.meta, 16 * n, ctx)
         self.bsum = self._ensure(self.bsum, 4 * groups, ctx)
         self.ranges = self._ensure(self.ranges, 8 * ntiles, ctx)
+        self.splat_sorter.reserve(n)
         key = (n, w, h)
         self.overflowed()  # the last frame's total, if unread: grows ahead, may set _force_sync
         sync = sync or key != self._sync_key or self._force_sync
         self._force_sync = False
         self.upload = 0
-        project, scan, emit = self.project, self.scan, self.emit
+        project, depth, scan, emit = self.project, self.depth_prog, self.scan, self.emit
         bind_common(project, camera)
         project["u_n"] = n
         project["u_tiles"] = tiles
+        depth["u_n"] = n
+        depth["u_depth_bits"] = self.depth_bits
+        depth["u_sentinel"] = (1 << (self.depth_bits + 1)) - 1
+        self.emit_count["u_n"] = n
         scan["u_blocks"] = groups
         scan["u_ntiles"] = ntiles
         emit["u_n"] = n
         emit["u_tiles_x"] = tiles[0]
-        emit["u_depth_bits"] = depth_bits
-        emit["u_sentinel"] = (1 << self.key_bits) - 1
+        emit["u_sentinel"] = ntiles
 
-        def count_and_emit() -> None:
-            scan["u_capacity"] = self.sorter.capacity
-            emit["u_capacity"] = self.sorter.capacity
+        def project_and_depth_keys() -> None:
             self.status.write(_RESET)
             self.upload += len(_RESET)
             self.status.bind_to_storage_buffer(5)
             self.proj.bind_to_storage_buffer(6)
             self.meta.bind_to_storage_buffer(7)
-            self.bsum.bind_to_storage_buffer(8)
             project.run(groups)
             ctx.memory_barrier()
+            self.splat_sorter.keys.bind_to_storage_buffer(0)
+            self.splat_sorter.values.bind_to_storage_buffer(1)
+            depth.run(groups)
+            ctx.memory_barrier()
+
+        def depth_sort() -> None:
+            self.splat_sorter.sort(n, self.depth_bits + 1, swap=True)
+
+        def count_and_emit() -> None:
+            scan["u_capacity"] = self.sorter.capacity
+            emit["u_capacity"] = self.sorter.capacity
+            self.splat_sorter.values.bind_to_storage_buffer(3)
+            self.meta.bind_to_storage_buffer(7)
+            self.bsum.bind_to_storage_buffer(8)
+            self.emit_count.run(groups)
+            ctx.memory_barrier()
+            self.status.bind_to_storage_buffer(5)
             self.ranges.bind_to_storage_buffer(7)
             scan.run(1)
             ctx.memory_barrier()
@@ -207,8 +233,10 @@ class TileRasterizer:
             emit.run(groups)
             ctx.memory_barrier()
 
+        self._stage("project", project_and_depth_keys)
+        self._stage("depth_sort", depth_sort)
         for _ in range(4):
-            self._stage("project_emit", count_and_emit)
+            self._stage("emit", count_and_emit)
             if not sync:
                 break
             self.syncs += 1
@@ -220,13 +248,13 @@ class TileRasterizer:
         self._sync_key = key
         # the status buffer holds n at 0 and the dispatch sizes at 16 (sort) and 32 (ranges)
         cap = self.sorter.capacity
-        self._stage("sort", lambda: self.sorter.sort_indirect(self.status, cap, self.status, 16, self.key_bits))
+        self._stage("sort", lambda: self.sorter.sort_indirect(self.status, cap, self.status, 16, tile_bits, swap=True))
 
         def ranges() -> None:
             self.sorter.keys.bind_to_storage_buffer(0)
             self.status.bind_to_storage_buffer(5)
             self.ranges.bind_to_storage_buffer(7)
-            self.ranges_prog["u_depth_bits"] = depth_bits
+            self.ranges_prog["u_depth_bits"] = 0
             self.ranges_prog["u_ntiles"] = ntiles
             self.ranges_prog.run_indirect(self.status, 32)
             ctx.memory_barrier()
@@ -291,10 +319,11 @@ class TileRasterizer:
         ctx.disable(moderngl.BLEND)
 
     def release(self) -> None:
-        for o in (self.project, self.scan, self.emit, self.ranges_prog, self.composite_vao, self.composite,
+        for o in (self.project, self.depth_prog, self.emit_count, self.scan, self.emit, self.ranges_prog, self.composite_vao, self.composite,
                   self.status, self.proj, self.meta, self.bsum, self.ranges, *self._raster.values()):
             o.release()
         self._query = None  # moderngl 5.13 queries have no release(); dropped with the object
         self.sorter.release()
+        self.splat_sorter.release()
         if self.image is not None:
             self.image.release()
