@@ -57,13 +57,16 @@ import numpy as np
 
 from engine.splats import wire
 from engine.splats.wire import ProxyOp, RemoveOp, SetOp, SplatScene, XformOp
+from systems.worldmodel_worker import ProcessWorker, WorkerFailure, batch_size, take_batch
+from systems.worldmodel_worker import Request as _Request
 from worldmodel.anchors import LODS  # numpy only (no torch)
 
 COARSEST = len(LODS) - 1  # levels of detail: 0 (finest) .. COARSEST
 LOD_DISTANCES = (6.0, 18.0)  # metres from the camera to the anchor's bounding sphere: lod 0 | 1 | 2
 HYSTERESIS = 1.25  # while playing, coarsen only past distance × this (no flicker at a boundary)
 
-WORKER_SWITCH_INTERVAL_S = 0.0005  # GIL hand-over interval while the model worker runs (see _ensure_worker)
+WORKER_SWITCH_INTERVAL_S = 0.0005  # GIL hand-over interval while a model worker *thread* runs (see _ensure_worker)
+WORKERS = ("process", "thread")  # where ``frame`` runs the model off the frame path (see WorldModelStage)
 
 
 def lod_for(distance: float, distances: tuple[float, ...] = LOD_DISTANCES) -> int:
@@ -183,17 +186,6 @@ class _Anchor:
     capture: dict[str, Any] | None = None  # packed ``set`` body of a SplatCapture (no model)
 
 
-@dataclass(order=True)
-class _Request:
-    rank: int  # 0: a new look for an on-screen anchor that already has Gaussians; 1: everything else
-    priority: tuple  # (-apparent size,): the heap pops the largest first; restyles: see _schedule
-    order: int  # FIFO among equals (deterministic)
-    uid: str = ""
-    key: tuple = ()
-    lod: int = 0
-    spec: Any = None
-
-
 class WorldModelStage:
     """Turns LayoutDeltas into SplatDelta messages, running the world model off the frame path.
 
@@ -201,7 +193,13 @@ class WorldModelStage:
     generator: anything with ``generate(specs, lod) -> list[GaussianSet]``; default
     :func:`make_generator` (created lazily on first use).
     budget: finished generations handed to the renderer per frame.
-    threaded: run the model on a worker thread (False: ``frame`` generates ``budget`` itself).
+    threaded: run the model off the frame path, on ``worker`` (False: ``frame`` generates ``budget`` itself).
+    worker: "process" (a :class:`~systems.worldmodel_worker.ProcessWorker` that owns its own
+    Generator; the render loop never shares a GIL with the model) or "thread" (a thread of this
+    process: no start-up cost, but it competes with the render loop for the GIL). Default
+    ``$ANCHORWORLD_WORKER``, else "thread" when a ``generator`` object is given (it lives in this
+    process) and "process" otherwise. Either starts at the first ``frame`` (or ``start``); until
+    then ``flush`` generates in this process, after it ``flush`` goes through the worker too.
     min_lod / max_lod: the finest / coarsest level used (tests pin both to the coarsest to stay cheap).
     device: where the model runs: "cpu", "cuda" or "auto" (CUDA when torch sees a GPU); default
     ``$ANCHORWORLD_DEVICE`` or "auto". Gaussians are bit-identical per device type, so frames compare
@@ -210,8 +208,14 @@ class WorldModelStage:
 
     def __init__(self, world_seed: int = 0, generator: Any = None, budget: int = 8, threaded: bool = True,
                  lod_distances: tuple[float, ...] = LOD_DISTANCES, max_lod: int = COARSEST, min_lod: int = 0,
-                 device: str | None = None) -> None:
+                 device: str | None = None, worker: str | None = None) -> None:
         self.world_seed = int(world_seed)
+        worker = worker or os.environ.get("ANCHORWORLD_WORKER") or ("thread" if generator is not None else "process")
+        if worker not in WORKERS:
+            raise ValueError(f"WorldModelStage.worker: expected one of {', '.join(WORKERS)}, got {worker!r}")
+        if worker == "process" and generator is not None:
+            raise ValueError("WorldModelStage: a generator object lives in this process; use worker='thread' with it")
+        self.worker = worker
         self._generator = generator
         self.device = device or os.environ.get("ANCHORWORLD_DEVICE", "auto")
         self.budget = int(budget)
@@ -239,6 +243,8 @@ class WorldModelStage:
         self._cv = threading.Condition()
         self._load_lock = threading.Lock()
         self._worker: threading.Thread | None = None
+        self._proc: ProcessWorker | None = None  # worker == "process", once started
+        self._sent_queue: tuple = ()  # what the process worker was last asked for (no resend of the same)
         self._stop = False
         self._eye = np.zeros(3)
         self._resync = False  # set by load_state: the next full layout replaces what we hold
@@ -249,10 +255,10 @@ class WorldModelStage:
         # consumed, queued, start, done, accepted — each for the anchor's newest key only
         self.trace: dict[str, dict[str, Any]] = {}
 
-    def _mark(self, uid: str, key: tuple, event: str) -> None:
+    def _mark(self, uid: str, key: tuple, event: str, at: float | None = None) -> None:
         t = self.trace.get(uid)
         if t is not None and t.get("key") == key and event not in t:
-            t[event] = time.perf_counter()
+            t[event] = time.perf_counter() if at is None else at
 
     # ------------------------------------------------------------------ inputs (sim thread)
 
@@ -277,7 +283,7 @@ class WorldModelStage:
             a = self.anchors.get(uid)
             if a is not None:
                 self._place(uid, a, transform)
-        if delta.restyled and self._worker is not None:
+        if delta.restyled and (self._worker is not None or self._proc is not None):
             self._schedule(exact=False)  # wake the worker now, not at the next frame
 
     def _upsert(self, uid: str, transform: Any, proxy: Any) -> None:
@@ -365,9 +371,12 @@ class WorldModelStage:
         ``budget`` finished generations, and return one encoded message (None when nothing changed)."""
         self._eye = np.asarray(eye, np.float64).reshape(3)
         self._forward = None if forward is None else np.asarray(forward, np.float64).reshape(3)
-        self._schedule(exact=False)
         if self.threaded:
             self._ensure_worker()
+        self._schedule(exact=False)
+        if self.threaded:
+            if self._proc is not None:
+                self._receive(self._proc.receive())
             with self._cv:
                 self._done.sort(key=lambda rg: rg[0])  # restyles first, then the largest on screen
                 n = self.budget
@@ -389,13 +398,18 @@ class WorldModelStage:
         deadline = time.monotonic() + timeout
         while True:
             self._schedule(exact=True)
-            with self._cv:
-                todo = self._heap
-                self._heap = []
-                while self._busy and time.monotonic() < deadline:
-                    self._cv.wait(0.05)
+            if self._proc is not None:  # the worker process has the queue: wait until it is through
+                self._receive(self._proc.wait_idle(deadline))
                 ready, self._done = self._done, []
-            ready += self._generate_batch(sorted(todo))
+                self._heap = []
+            else:
+                with self._cv:
+                    todo = self._heap
+                    self._heap = []
+                    while self._busy and time.monotonic() < deadline:
+                        self._cv.wait(0.05)
+                    ready, self._done = self._done, []
+                ready += self._generate_batch(sorted(todo))
             for req, gs in ready:
                 self._accept(req, gs)
             if all(a.shown == (a.key, self._target(a, exact=True)) for a in self.anchors.values()):
@@ -418,14 +432,39 @@ class WorldModelStage:
         """Gaussians currently sent to the renderer."""
         return self.mirror.splat_count()
 
+    def start(self) -> None:
+        """Start the worker now (``frame`` does it on first use): its model loads meanwhile, and
+        ``flush`` goes through it from here on (no second model in this process)."""
+        if self.threaded:
+            self._ensure_worker()
+
+    def wait_worker(self, timeout: float = 600.0) -> None:
+        """Block until the worker has finished everything queued so far (tests, benchmarks); what
+        it finished waits in the stage, and ``frame`` hands it out as usual. No-op without a worker."""
+        deadline = time.monotonic() + timeout
+        if self._proc is not None:
+            self._receive(self._proc.wait_idle(deadline))
+            return
+        with self._cv:
+            while (self._heap or self._busy) and self._worker is not None:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("world-model stage: the worker did not finish in time")
+                self._cv.wait(0.05)
+
     def close(self) -> None:
-        """Stop the worker thread."""
+        """Stop the worker (thread or process; a process is terminated if it does not stop)."""
         with self._cv:
             self._stop = True
             self._cv.notify_all()
         if self._worker is not None:
             self._worker.join(timeout=30)
             self._worker = None
+        if self._proc is not None:
+            proc, self._proc = self._proc, None
+            proc.close()
+            with self._cv:
+                self._heap, self._sent_queue = [], ()
+                self._outstanding = {(r.uid, r.key, r.lod) for r, _ in self._done}
 
     # ------------------------------------------------------------------ scheduling
 
@@ -494,6 +533,11 @@ class WorldModelStage:
             heapq.heapify(self._heap)
             if queue:
                 self._cv.notify_all()
+        if self._proc is not None:
+            wanted = tuple(r.ident + (r.rank,) for r in sorted(queue))
+            if exact or wanted != self._sent_queue:  # flush always asks: it waits for the answer
+                self._sent_queue = wanted
+                self._proc.send_queue(queue)
 
     def _pop(self, n: int) -> list[_Request]:
         with self._cv:
@@ -525,13 +569,43 @@ class WorldModelStage:
         a = self.anchors.get(req.uid)
         if a is None or a.key != req.key:
             return  # removed or restyled since: stale
+        if isinstance(gs, WorkerFailure):
+            gs = gs.error()
         if isinstance(gs, BaseException):
             raise RuntimeError(f"world model failed on anchor {req.uid!r}") from gs
         a.shown = (req.key, req.lod)
         self._mark(req.uid, req.key, "accepted")
-        self._ops.append(wire.pack_op(SetOp(req.uid, gs, req.lod)))
+        if isinstance(gs, dict):  # packed by the worker process: the same map pack_op would make
+            self._ops.append({"o": "set", "a": req.uid, "lod": int(req.lod), **gs})
+        else:
+            self._ops.append(wire.pack_op(SetOp(req.uid, gs, req.lod)))
+
+    def _receive(self, messages: list[tuple]) -> None:
+        """File the worker process's finished generations into ``_done`` (the frame takes them from there)."""
+        for msg in messages:
+            if msg[0] != "done":
+                continue
+            _, t0, t1, results = msg
+            got = {req.ident for req, _ in results}
+            with self._cv:
+                self._heap = [r for r in self._heap if r.ident not in got]
+                heapq.heapify(self._heap)
+                for req, body in results:
+                    self._outstanding.add(req.ident)
+                    self._done.append((req, body))
+            for req, _ in results:
+                self._mark(req.uid, req.key, "start", t0)
+                self._mark(req.uid, req.key, "done", t1)
 
     def _ensure_worker(self) -> None:
+        if self.worker == "process":
+            if self._proc is None:  # spawned: returns at once, the model loads over there
+                import atexit
+
+                self._proc = ProcessWorker(self.device)
+                self._sent_queue = ()
+                atexit.register(self.close)  # stop it before the interpreter goes
+            return
         if self._worker is None:  # the worker loads the model itself: the first frame never waits for torch
             import atexit
 
@@ -552,21 +626,7 @@ class WorldModelStage:
                     return
                 # the most important request, plus (on a GPU, where a call costs the same for one
                 # entity or a chunk) the next ones of the same LOD in priority order
-                batch = [heapq.heappop(self._heap)]
-                room = self._batch_size() - 1
-                skipped: list[_Request] = []
-                while room and self._heap:
-                    r = heapq.heappop(self._heap)
-                    if r.rank > batch[0].rank:  # a restyle never waits for a chunk of refinement work
-                        heapq.heappush(self._heap, r)
-                        break
-                    if r.lod == batch[0].lod:
-                        batch.append(r)
-                        room -= 1
-                    else:
-                        skipped.append(r)
-                for r in skipped:
-                    heapq.heappush(self._heap, r)
+                batch = take_batch(self._heap, self._batch_size())
                 for r in batch:
                     self._outstanding.add((r.uid, r.key, r.lod))
                     self._mark(r.uid, r.key, "start")
@@ -584,14 +644,9 @@ class WorldModelStage:
                     self._cv.notify_all()
 
     def _batch_size(self) -> int:
-        """Requests per worker call: 1 on the CPU (each entity runs alone there anyway, so a batch
-        would only delay the first result), a padded chunk's worth on CUDA."""
+        """Requests per worker call (``worldmodel_worker.batch_size``: 1 on the CPU, a chunk on CUDA)."""
         gen = self._generator
-        if gen is None or getattr(getattr(gen, "device", None), "type", "cpu") == "cpu":
-            return 1
-        from worldmodel.generator import CUDA_CHUNK
-
-        return CUDA_CHUNK
+        return batch_size("cpu" if gen is None else getattr(getattr(gen, "device", None), "type", "cpu"))
 
     def _emit(self) -> bytes | None:
         ops = [wire.pack_op(RemoveOp(u)) for u in self._removed]
