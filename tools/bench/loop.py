@@ -1,6 +1,6 @@
 """The whole hybrid loop on the village: sim rate, frame rate, input-to-visible latency, delta bytes.
 
-    anchorworld bench loop --json [--seconds 20] [--size 640x360]
+    anchorworld bench loop --json [--seconds 20] [--size 640x360] [--device cuda] [--worker process|thread]
 
 One JSON object with:
 
@@ -20,12 +20,20 @@ One JSON object with:
   frame's message → that frame ``drawn``), from ``WorldModelStage.trace``;
 - ``delta_bytes_per_tick``: SplatDelta bytes sent to the renderer per tick while walking (all ops:
   transforms of moving things, proxies and the Gaussians generated as levels of detail change,
-  the rain restyles and the probes); ``delta_bytes_per_tick_<op>`` splits it by op (xform, set, ...).
+  the rain restyles and the probes); ``delta_bytes_per_tick_<op>`` splits it by op (xform, set, ...);
+- ``worker``: where the model ran (``process``, the default of windowed runs, or ``thread``);
+  ``frame_ms_p50`` / ``_p95``: wall time per rendered frame of the loop; ``render_ms_p50``: of that,
+  the presenter's render and ``ctx.finish()``; ``ticks_ms_p50``: the simulation ticks run before it;
+  ``cpu_ms_per_frame``: CPU time of this process (render loop and GL driver threads, and a model
+  thread) per frame, and ``worker_cpu_ms_per_frame`` of a worker process: on a shared machine these
+  vary less than wall-clock rates; ``load_avg``: the 1-minute load average when the loop started
+  (other processes competing for the cores lower ``fps``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=parse_size, default=(640, 360), metavar="WxH", help="frame size (default 640x360)")
     p.add_argument("--sim-ticks", type=int, default=600, help="ticks for the simulation-only rate (default 600)")
     p.add_argument("--device", default=None, help="world-model device: cpu or cuda (default: cuda when available)")
+    p.add_argument("--worker", choices=("process", "thread"), default="process",
+                   help="where the model runs off the frame path (default process, as in a window)")
 
 
 def _walk_state(turn: float) -> Any:
@@ -72,6 +82,17 @@ def _segments(traces: list[dict[str, Any]]) -> dict[str, float]:
     return out
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc; 0 elsewhere or for None)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     """Measure and yield one row."""
     from engine.components import Transform
@@ -96,6 +117,8 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     game = load_game(VILLAGE)
     stage = game.system("worldmodel")
     stage.device = device
+    stage.worker = args.worker
+    stage.start()  # the warm-up flush goes through the worker: one model, where the loop uses it
     player = game.find("player")
     game.move(player, (0.0, 0.1, 4.0))
     game.tick()
@@ -113,6 +136,13 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     probe: tuple[str, tuple, float] | None = None
     next_probe = 1.0
     rng = np.random.default_rng(0)
+    frame_ms: list[float] = []
+    render_ms: list[float] = []
+    ticks_ms: list[float] = []
+    load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    worker_pid = stage._proc.pid if stage._proc is not None else None
+    worker_cpu0 = _cpu_seconds(worker_pid)
+    cpu0 = time.process_time()
     start = last = time.perf_counter()
     while True:
         now = time.perf_counter()
@@ -137,9 +167,14 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
                     game.tick(_walk_state(2.5))  # the layout stage publishes the restyle this tick
                     ticks += 1
                     probe = (best, stage.anchors[best].key, tick_start)
+        drawing = time.perf_counter()
         presenter.render(game.clock.alpha)
         ctx.finish()
         frames += 1
+        done = time.perf_counter()
+        frame_ms.append((done - now) * 1000.0)
+        render_ms.append((done - drawing) * 1000.0)
+        ticks_ms.append((drawing - now) * 1000.0)
         if probe is not None:
             uid, key, t_in = probe
             a = stage.anchors.get(uid)
@@ -152,6 +187,8 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
                 probe = None
                 next_probe = time.perf_counter() - start + 1.0
     elapsed = time.perf_counter() - start
+    cpu = time.process_time() - cpu0
+    worker_cpu = _cpu_seconds(worker_pid) - worker_cpu0
     walked = ticks
     delta_bytes = stage.total_bytes - sent
     stats = view.splats.stats()
@@ -164,6 +201,13 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "sim_hz": round(sim_hz, 1),
         "fps": round(frames / elapsed, 1),
         "sim_hz_in_loop": round(ticks / elapsed, 1),
+        "frame_ms_p50": round(float(np.percentile(frame_ms, 50)), 1),
+        "frame_ms_p95": round(float(np.percentile(frame_ms, 95)), 1),
+        "render_ms_p50": round(float(np.percentile(render_ms, 50)), 1),
+        "ticks_ms_p50": round(float(np.percentile(ticks_ms, 50)), 1),
+        "cpu_ms_per_frame": round(cpu * 1000.0 / max(frames, 1), 1),
+        "worker_cpu_ms_per_frame": round(worker_cpu * 1000.0 / max(frames, 1), 1),
+        "load_avg": round(load_avg, 2),
         "input_to_visible_ms_p50": round(float(np.percentile(lat, 50)), 1),
         "input_to_visible_ms_p95": round(float(np.percentile(lat, 95)), 1),
         "latency_samples": len(latencies),
@@ -177,6 +221,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "size": f"{args.size[0]}x{args.size[1]}",
         "seconds": round(elapsed, 1),
         "device": device,
+        "worker": args.worker,
         "renderer": ctx_info,
     }
 
