@@ -21,12 +21,18 @@ class Transform:
 
     pos: (3,) float64, rot: (4,) float64 (w, x, y, z), scale: (3,) float64. The three live in one
     (10,) row: once the transform is added to a ``World`` that row is a view into the world's
-    transform table, so the change tracking diffs all transforms in one numpy comparison. Write
+    transform table, so the change tracking compares transforms with numpy, many at once. Write
     in place (``t.pos[1] += 1``) or assign (``t.pos = (0, 1, 0)``, copied into the row); both are
     seen. Keep the transform, not a view of ``t.pos``, across ticks (the table may be re-allocated).
+
+    Change tracking is access-based, as in Bevy (``DerefMut`` marks a component changed): every
+    ``pos``/``rot``/``scale`` access of a transform in a world logs its row in the table
+    (``TransformTable.touched``), and the trackers value-compare only the logged rows. So a write
+    through a view kept past a stage of the tick (``p = t.pos`` in one tick, ``p[0] = 1`` in the
+    next) is not seen: take the view again (``t.pos[0] = 1``) where you write.
     """
 
-    __slots__ = ("_data", "_owner")
+    __slots__ = ("_data", "_owner", "_row")
 
     def __init__(
         self,
@@ -39,34 +45,52 @@ class Transform:
         d[3:7] = np.asarray(rot, np.float64).reshape(4)
         d[7:10] = np.asarray(scale, np.float64).reshape(3)
         self._data = d
-        self._owner: object | None = None  # the World whose table holds ``_data``
+        self._owner: object | None = None  # the TransformTable holding ``_data`` (None: detached)
 
     @property
     def pos(self) -> np.ndarray:
         """(3,) position in metres (a view: in-place writes are tracked)."""
+        o = self._owner
+        if o is not None:
+            o.touched.add(self._row)  # type: ignore[attr-defined]
         return self._data[0:3]
 
     @pos.setter
     def pos(self, v: np.ndarray | tuple[float, float, float] | list[float]) -> None:
         self._data[0:3] = np.asarray(v, np.float64).reshape(3)
+        o = self._owner
+        if o is not None:
+            o.touched.add(self._row)  # type: ignore[attr-defined]
 
     @property
     def rot(self) -> np.ndarray:
         """(4,) unit quaternion, w-first."""
+        o = self._owner
+        if o is not None:
+            o.touched.add(self._row)  # type: ignore[attr-defined]
         return self._data[3:7]
 
     @rot.setter
     def rot(self, v: np.ndarray | tuple[float, float, float, float] | list[float]) -> None:
         self._data[3:7] = np.asarray(v, np.float64).reshape(4)
+        o = self._owner
+        if o is not None:
+            o.touched.add(self._row)  # type: ignore[attr-defined]
 
     @property
     def scale(self) -> np.ndarray:
         """(3,) per-axis scale."""
+        o = self._owner
+        if o is not None:
+            o.touched.add(self._row)  # type: ignore[attr-defined]
         return self._data[7:10]
 
     @scale.setter
     def scale(self, v: np.ndarray | tuple[float, float, float] | list[float]) -> None:
         self._data[7:10] = np.asarray(v, np.float64).reshape(3)
+        o = self._owner
+        if o is not None:
+            o.touched.add(self._row)  # type: ignore[attr-defined]
 
     @classmethod
     def from_row(cls, row: np.ndarray) -> Transform:

@@ -10,8 +10,10 @@ previous publish:
 - ``moved``: the transform's value differs from the last published one (and nothing else changed).
 
 One mechanism: membership changes come from the world's write API, proxy changes from its write
-versions, transform changes from one vectorised diff of the world's transform table against the
-published copy. ``_ReferenceTracker`` is the plain twin used by tests.
+versions, transform changes from one vectorised value diff of the world's transform table against
+the published copy — of the rows its touch log names (``TransformTable.changes_since``: rows a
+Transform accessor or a direct table writer such as the physics write-back touched), or of every
+row when the log does not reach back. ``_ReferenceTracker`` is the plain twin used by tests.
 
 The ``moved`` list is the hot path (hundreds of entries a tick when bodies tumble): the uid of each
 table row is kept in a numpy object array, so the moved rows are filtered, ordered by uid and
@@ -115,6 +117,9 @@ class LayoutTracker:
         self.uid_row = np.empty(0, object)  # uid of the published entity in each row (None if none)
         self.version = 0  # world version at the last publish
         self.full = True  # the next publish looks at every entity (first publish, after a load)
+        self._table = None  # the TransformTable whose touch log ``cursor`` points into
+        self.cursor = -1
+        self.nan_rows = np.zeros(0, np.int64)  # rows published with a NaN: compared again every publish
 
     def reset(self) -> None:
         """Forget what was published: the next publish spawns every member (after a load)."""
@@ -167,10 +172,22 @@ class LayoutTracker:
         # 2. proxy writes since the last publish
         spawned_set = set(spawned)
         restyled = sorted(e for e in world.changed(Proxy, self.version) if e in self.published and e not in spawned_set)
-        # 3. transform value diff, vectorised over the whole table (float compare, as the twin's)
+        # 3. transform value diff (float compare, as the twin's) of the rows the table's touch log
+        #    names since the last publish, plus rows holding a NaN (never equal to themselves); the
+        #    whole table when the log does not reach back (first publish, a bulk write)
         n = table.size
         data, pub = table.data[:n], self.pub[:n]
-        rows = unique_sorted(np.flatnonzero(data != pub) // 10)
+        if self._table is not table:
+            self._table, self.cursor = table, -1
+        cand, self.cursor = table.changes_since(self.cursor)
+        if cand is None:
+            rows = unique_sorted(np.flatnonzero(data != pub) // 10)
+        else:
+            if len(self.nan_rows):
+                cand = np.union1d(cand, self.nan_rows)
+            cand = cand[cand < n]
+            rows = cand[unique_sorted(np.flatnonzero(data[cand] != pub[cand]) // 10)]
+        self.nan_rows = rows[np.isnan(data[rows]).any(axis=1)] if len(rows) else rows
         pub[rows] = data[rows]
         moved_rows = rows[self.mask[rows]]
         skip = spawned_set.union(restyled)
@@ -218,7 +235,7 @@ class _ReferenceTracker:
         now: dict[str, tuple[int, np.ndarray]] = {}
         proxies = world.changed(Proxy, self.version)
         for e, (a, t, p) in world.query(Anchor, Transform, Proxy):
-            now[a.uid] = (e, np.concatenate([t.pos, t.rot, t.scale]))
+            now[a.uid] = (e, t._data.copy())  # not through the accessors: they would log the row
             entry = LayoutEntry(a.uid, t.copy(), _copy_proxy(p))
             old = self.snap.get(a.uid)
             if old is None or old[0] != e:

@@ -49,7 +49,17 @@ class TransformTable:
 
     ``row_entity[r]`` is the entity owning row r (0 when free). Transforms in the world hold a view
     of their row; growing the table re-points every one of them.
+
+    The touch log says which rows may have been written, so readers (the layout tracker, the
+    physics push) value-compare those rows instead of the whole table. A Transform's ``pos``/
+    ``rot``/``scale`` accessors add their row to ``touched`` (a set: reads count too, a superset is
+    fine); code writing ``data`` directly calls :meth:`mark` (rows) or :meth:`mark_all`. Each reader
+    keeps a cursor and asks :meth:`changes_since`; ``None`` there (a fresh reader, or the log was
+    cut or reset since) means "compare every row" — the full diff is the fallback and the plain twin.
     """
+
+    _LOG_ROWS = 1 << 20  # logged rows kept before the oldest half is dropped (8 MiB)
+    _LOG_BATCHES = 1 << 12
 
     def __init__(self, capacity: int = 256) -> None:
         self.data = np.zeros((capacity, 10), np.float64)
@@ -58,6 +68,58 @@ class TransformTable:
         self.size = 0  # rows ever used (high-water mark)
         self.free: list[int] = []
         self.row_of: dict[int, int] = {}
+        self.touched: set[int] = set()  # rows accessed through a Transform since the last flush
+        self._log: list[np.ndarray] = []  # batches of possibly-written rows, oldest first
+        self._log_start = 0  # cursor of ``_log[0]``
+        self._log_rows = 0
+
+    # ------------------------------------------------------------ touch log
+
+    def _flush(self) -> None:
+        if self.touched:
+            t = self.touched
+            self._append(np.fromiter(t, np.int64, len(t)))
+            t.clear()
+
+    def _append(self, rows: np.ndarray) -> None:
+        self._log.append(rows)
+        self._log_rows += len(rows)
+        if self._log_rows > self._LOG_ROWS or len(self._log) > self._LOG_BATCHES:
+            cut = len(self._log) // 2 or 1
+            self._log_rows -= sum(len(b) for b in self._log[:cut])
+            del self._log[:cut]
+            self._log_start += cut
+
+    def mark(self, rows: np.ndarray) -> None:
+        """Record that ``rows`` (K,) int were written directly into ``data`` (not through a Transform)."""
+        self._flush()
+        if len(rows):
+            self._append(np.array(rows, np.int64, copy=True).reshape(-1))
+
+    def mark_all(self) -> None:
+        """Any row may have changed (a bulk write into ``data``): every reader compares the whole table next."""
+        self.touched.clear()
+        self._log_start += len(self._log) + 1
+        self._log = []
+        self._log_rows = 0
+
+    def cursor(self) -> int:
+        """The log position now: :meth:`changes_since` with it returns what is written from here on."""
+        self._flush()
+        return self._log_start + len(self._log)
+
+    def changes_since(self, cursor: int) -> tuple[np.ndarray | None, int]:
+        """(rows possibly written since ``cursor`` — (K,) int64, ascending, distinct — or None when
+        the log no longer reaches back that far, so the caller compares every row; the new cursor)."""
+        self._flush()
+        end = self._log_start + len(self._log)
+        if cursor < self._log_start:
+            return None, end
+        parts = self._log[cursor - self._log_start:]
+        if not parts:
+            return np.zeros(0, np.int64), end
+        rows = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return np.unique(rows), end
 
     def adopt(self, entity: int, t: Transform) -> None:
         """Store ``t`` in ``entity``'s row (allocating one) and make ``t`` a view of it."""
@@ -79,8 +141,10 @@ class TransformTable:
         self.data[row] = t._data
         t._data = self.data[row]
         t._owner = self
+        t._row = row
         self.objects[row] = t
         self.row_entity[row] = entity
+        self.touched.add(row)
 
     def release(self, entity: int) -> None:
         """Free ``entity``'s row; its Transform gets a private copy of its values."""

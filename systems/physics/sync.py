@@ -5,11 +5,13 @@ Per tick (see ``PhysicsSystem.tick``):
 1. :func:`reconcile` — only when the world's write version moved: spawn / despawn / rebuild bodies
    and colliders for entities whose ``RigidBody``, ``Collider``, ``CharacterController``, ``Proxy``
    or ``Transform`` component was written, and (re)build joints.
-2. :func:`push_poses` — one vectorised diff of every synced entity's transform-table row against
-   the pose last synchronised: a changed row is a teleport (dynamic, static), a kinematic move
-   (kinematic bodies, moving platforms) or a rescale (collider rebuilt).
-3. :func:`pull_poses` — after the step: bulk-read the awake dynamic bodies' poses and write the
-   rows whose value changed into the transform table (so a body at rest produces no ``moved``).
+2. :func:`push_poses` — one vectorised diff of the transform-table rows touched since the last
+   sync (the table's touch log; every row when it does not reach back) against the pose last
+   synchronised: a changed row is a teleport (dynamic, static), a kinematic move (kinematic
+   bodies, moving platforms) or a rescale (collider rebuilt).
+3. :func:`pull_poses` — after the step: bulk-read the awake dynamic bodies' poses, write the rows
+   whose value changed into the transform table (so a body at rest produces no ``moved``) and log
+   them in the touch log for the layout tracker.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class Sync:
         self.shadow = np.zeros((0, 10), np.float64)
         self.slot_of_row = np.zeros(0, np.int64)
         self._rows_version = -1
+        self.cursor = -1  # position in the world's transform touch log (see ``TransformTable``)
 
     # ------------------------------------------------------------------ structure
 
@@ -244,11 +247,18 @@ class Sync:
         if not sim.slots:
             return
         self._refresh_rows(world)
-        size = world.table.size
-        data = world.table.data
-        # bitwise compare of the int64 views: ~4x faster than a float compare + any(axis=1)
-        flat = np.flatnonzero(data[:size].view(np.int64) != self.shadow[:size].view(np.int64))
-        rows = unique_sorted(flat // 10)
+        table = world.table
+        size = table.size
+        data = table.data
+        cand, self.cursor = table.changes_since(self.cursor)
+        if cand is None:  # the touch log does not reach back: every row
+            # bitwise compare of the int64 views: ~4x faster than a float compare + any(axis=1)
+            flat = np.flatnonzero(data[:size].view(np.int64) != self.shadow[:size].view(np.int64))
+            rows = unique_sorted(flat // 10)
+        else:  # the rows touched since the last sync (the physics write-back's own are not logged)
+            cand = cand[cand < size]
+            flat = np.flatnonzero(data[cand].view(np.int64) != self.shadow[cand].view(np.int64))
+            rows = cand[unique_sorted(flat // 10)]
         if len(rows) == 0:
             return
         self.shadow[rows] = data[rows]
@@ -262,8 +272,10 @@ class Sync:
             for s, pose_row in zip(slots[changed].tolist(), cur[changed], strict=True):
                 self._push_one(world, s, pose_row)
         except InputError:
-            # look at these rows again next tick: a NaN payload no float the user writes has
+            # look at these rows again next tick: a NaN payload no float the user writes has, and a
+            # full compare (the touch log will not name them again)
             self.shadow.view(np.int64)[rows] = _RECHECK
+            self.cursor = -1
             raise
 
     def _push_reference(self, world: World) -> None:
@@ -312,6 +324,7 @@ class Sync:
             cc.grounded = grounded
             if not np.array_equal(new, table[row, 0:3]):
                 table[row, 0:3] = new
+                world.table.mark(np.array([row]))
             sim.last[rec.slot, 0:3] = table[row, 0:3]
             if row < len(self.shadow):
                 self.shadow[row] = table[row]
@@ -345,8 +358,18 @@ class Sync:
         cur[:, 0:7] = poses
         table[rows] = cur
         sim.last[slots, 0:7] = poses
+        self._mark_written(world, rows)
         if len(self.shadow) == len(table):
             self.shadow[rows] = cur
+
+    def _mark_written(self, world: World, rows: np.ndarray) -> None:
+        """Log ``rows`` as written (for the layout tracker); the shadow already holds them, so when
+        nothing else was logged since this sync's last look, its own cursor skips them."""
+        t = world.table
+        was_current = self.cursor == t.cursor()
+        t.mark(rows)
+        if was_current:
+            self.cursor = t.cursor()
 
     def _pull_reference(self, world: World) -> None:
         """Plain twin of :meth:`pull_poses`: every dynamic body, one at a time."""
@@ -359,6 +382,7 @@ class Sync:
             row = sim.row_of[rec.slot]
             if not np.array_equal(pose, table[row, 0:7]):
                 table[row, 0:7] = pose
+                world.table.mark(np.array([row]))
                 sim.last[rec.slot, 0:7] = pose
                 if row < len(self.shadow):
                     self.shadow[row] = table[row]

@@ -101,11 +101,11 @@ def test_only_changed_entities_appear_among_many() -> None:
 
 def _same(d1, d2) -> bool:
     def key(d):
-        return (
-            [(e.uid, e.transform, e.proxy.material, e.proxy.state) for e in d.spawned],
+        return (  # transforms as bytes: a NaN row equals itself
+            [(e.uid, e.transform._data.tobytes(), e.proxy.material, e.proxy.state) for e in d.spawned],
             d.removed,
-            [(e.uid, e.transform, e.proxy.material, e.proxy.state) for e in d.restyled],
-            [(u, t) for u, t in d.moved],
+            [(e.uid, e.transform._data.tobytes(), e.proxy.material, e.proxy.state) for e in d.restyled],
+            [(u, t._data.tobytes()) for u, t in d.moved],
         )
 
     return key(d1) == key(d2)
@@ -114,7 +114,7 @@ def _same(d1, d2) -> bool:
 ops = st.lists(
     st.tuples(
         st.sampled_from(["spawn", "move", "restyle", "touch", "despawn", "drop_proxy", "add_proxy", "same", "retransform",
-                         "publish"]),
+                         "publish", "view", "direct", "bulk", "nan"]),
         st.integers(0, 7),
         st.floats(-5, 5, allow_nan=False),
     ),
@@ -153,11 +153,57 @@ def test_fast_tracker_matches_reference(seq) -> None:
             w.add(e, Proxy("capsule", (0.3, 1, 0.3), "metal"))
         elif op == "same":
             w.set(e, Name("same"))
+        elif op == "view" and w.has(e, Transform):
+            r = w.get(e, Transform).rot  # a view taken and written within the stage
+            r[:] = (0.0, 0.0, 1.0, 0.0) if x > 0 else (1.0, 0.0, 0.0, 0.0)
+        elif op in ("direct", "bulk", "nan") and w.has(e, Transform):
+            row = w.table.row_of[e]
+            w.table.data[row, k % 10] = float("nan") if op == "nan" else x  # a writer bypassing Transform
+            if op == "bulk":
+                w.table.mark_all()
+            else:
+                w.table.mark(np.array([row]))
         if op == "publish":
             tick += 1
             assert _same(fast.publish(w, tick), ref.publish(w, tick))
     tick += 1
     assert _same(fast.publish(w, tick), ref.publish(w, tick))
+
+
+writes = st.lists(
+    st.tuples(st.sampled_from(["pos", "rot_set", "scale", "view", "direct", "bulk", "nan", "same", "publish"]),
+              st.integers(0, 5), st.floats(-5, 5, allow_nan=False)),
+    min_size=1, max_size=40,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(writes)
+def test_touch_log_sees_every_kind_of_transform_write(seq) -> None:
+    """Six anchors, every way of writing a transform: the touch-log tracker publishes what the twin does."""
+    w = World()
+    ents = [_crate(w, f"u{i}", i) for i in range(6)]
+    fast, ref = LayoutTracker(), _ReferenceTracker()
+    assert _same(fast.publish(w, 0), ref.publish(w, 0))
+    for tick, (op, k, x) in enumerate(seq, 1):
+        e = ents[k]
+        row = w.table.row_of[e]
+        if op == "pos":
+            w.get(e, Transform).pos[k % 3] += x
+        elif op == "rot_set":
+            w.get(e, Transform).rot = (1.0, 0.0, 0.0, 0.0) if x > 0 else (0.0, 1.0, 0.0, 0.0)
+        elif op == "scale":
+            w.get(e, Transform).scale[1] = abs(x) + 0.5
+        elif op == "view":
+            r = w.get(e, Transform).rot  # a view taken and written within the stage
+            r[:] = (0.0, 0.0, 1.0, 0.0) if x > 0 else (1.0, 0.0, 0.0, 0.0)
+        elif op in ("direct", "bulk", "nan"):
+            w.table.data[row, k] = float("nan") if op == "nan" else x  # a writer bypassing Transform
+            w.table.mark_all() if op == "bulk" else w.table.mark(np.array([row]))
+        elif op == "same":
+            w.get(e, Transform).pos[0] = w.get(e, Transform).pos[0]  # touched, value unchanged
+        if op == "publish" or tick == len(seq):
+            assert _same(fast.publish(w, tick), ref.publish(w, tick))
 
 
 def test_detached_rows_behave_like_the_from_row_twin() -> None:

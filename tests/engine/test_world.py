@@ -100,3 +100,42 @@ def test_changed_reports_writes_since_a_version() -> None:
     w.touch(e1, Proxy)
     assert w.changed(Proxy, v) == {e1, e2}
     assert w.changed(Proxy, w.version) == set()
+
+
+def test_touch_log_names_rows_accessed_or_marked_since_a_cursor() -> None:
+    w = World()
+    es = [w.spawn(Transform(pos=(i, 0, 0))) for i in range(5)]
+    rows = [w.table.row_of[e] for e in es]
+    assert w.table.changes_since(-1)[0] is None  # a fresh reader compares every row
+    cur = w.table.cursor()
+    assert w.table.changes_since(cur)[0].tolist() == []
+    w.get(es[3], Transform).pos[0] = 9.0  # in place, through the accessor
+    w.get(es[1], Transform).rot = (0.0, 1.0, 0.0, 0.0)
+    w.get(es[3], Transform).scale[1] = 2.0
+    got, cur = w.table.changes_since(cur)
+    assert got.tolist() == sorted({rows[1], rows[3]})  # ascending, distinct
+    w.table.data[rows[4], 1] = 5.0  # a direct write must be marked by its writer
+    w.table.mark(np.array([rows[4], rows[0], rows[4]]))
+    got, cur2 = w.table.changes_since(cur)
+    assert got.tolist() == sorted({rows[0], rows[4]})
+    assert w.table.changes_since(cur2)[0].tolist() == []
+    w.table.mark_all()  # a bulk write: every reader falls back to the full compare
+    assert w.table.changes_since(cur2)[0] is None
+
+
+def test_touch_log_is_bounded_and_a_reader_left_behind_compares_everything() -> None:
+    w = World()
+    e = w.spawn(Transform())
+    old = w.table.cursor()
+    t = w.get(e, Transform)
+    for i in range(w.table._LOG_BATCHES + 10):
+        t.pos[0] = float(i)
+        w.table.cursor()  # another reader looking every tick keeps its place
+    assert len(w.table._log) <= w.table._LOG_BATCHES
+    assert w.table.changes_since(old)[0] is None
+    cur = w.table.cursor()
+    t.pos[0] = -1.0
+    assert w.table.changes_since(cur)[0].tolist() == [w.table.row_of[e]]
+    detached = Transform(pos=(1, 2, 3))
+    detached.pos[0] = 0.0  # not in a world: nothing to log
+    assert detached._owner is None
