@@ -56,6 +56,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=0, help="teacher worker processes rendering ahead (0: inline)")
     p.add_argument("--pool", type=int, default=None, help="teacher items held at once")
     p.add_argument("--refresh", type=int, default=None, help="teacher items replaced per step (at most)")
+    p.add_argument("--init", default=None, help="warm-start a new run from this inference checkpoint (same architecture)")
 
 
 
@@ -68,6 +69,7 @@ def add_eval_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ceiling", default=None, help="stored ceiling JSON (default: beside the shipped checkpoint)")
     p.add_argument("--compute-ceiling", action="store_true", help="optimise per-instance 3DGS now and store it")
     p.add_argument("--ceiling-steps", type=int, default=300)
+    p.add_argument("--missing-only", action="store_true", help="with --compute-ceiling: keep stored values, fit only missing ones")
     p.add_argument("--materials", default=None, help="comma-separated subset of materials")
 
 

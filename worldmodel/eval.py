@@ -163,8 +163,12 @@ def eval_setup(quick: bool) -> tuple[int, int, int]:
     return (2, 3, 64) if quick else (4, 6, 96)
 
 
-def compute_ceilings(quick: bool, steps: int, device: str, path: Path, materials: list[str]) -> dict[str, float]:
-    """Fit the per-instance ceiling for every held-out spec of the setup and store the PSNRs in ``path``."""
+def compute_ceilings(quick: bool, steps: int, device: str, path: Path, materials: list[str],
+                     missing_only: bool = False) -> dict[str, float]:
+    """Fit the per-instance ceiling for every held-out spec of the setup and store the PSNRs in ``path``.
+
+    ``missing_only``: keep values already stored in ``path`` (resume a run that was cut off).
+    """
     from worldmodel.teacher import Teacher
 
     n_specs, views, size = eval_setup(quick)
@@ -172,6 +176,8 @@ def compute_ceilings(quick: bool, steps: int, device: str, path: Path, materials
     stored = json.loads(path.read_text()) if path.is_file() else {}
     for mat in materials:
         for spec in heldout_specs(mat, n_specs):
+            if missing_only and _ceiling_key(spec, size, views) in stored:
+                continue
             cams = heldout_cameras(spec, views, size)
             ref = teacher_views(teacher, spec, cams)
             fit = fit_ceiling(teacher, spec, size, steps, device)
@@ -201,7 +207,8 @@ def run_eval(args: argparse.Namespace) -> int:
             raise InputError("command line", "--materials", f"material tags from {', '.join(MATERIAL_NAMES)}; got {m!r}")
     ceil_path = Path(args.ceiling) if args.ceiling else CEILING_PATH
     if args.compute_ceiling:
-        compute_ceilings(quick, args.ceiling_steps, args.device, ceil_path, mats)
+        compute_ceilings(quick, args.ceiling_steps, args.device, ceil_path, mats,
+                         missing_only=bool(getattr(args, "missing_only", False)))
         return 0
     gen = Generator(args.checkpoint, device=args.device)
     teacher = Teacher(size=(size, size))

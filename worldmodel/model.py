@@ -38,6 +38,7 @@ from worldmodel.anchors import (
     surface_area,
 )
 from worldmodel.spec import ProxySpec, style_offset
+from worldmodel.style import STYLE_K
 
 G_MAX = max(g for _, g in LODS)  # Gaussians per anchor the head emits; a lod may use fewer
 RAW = 14  # raw numbers per Gaussian: δ centre 3, scale 3, quat 4, opacity 1, colour 3
@@ -61,10 +62,18 @@ class ModelConfig:
     style_freq_max: float = 6.0  # cycles per metre, highest
     global_style_freqs: int = 8  # Fourier directions for the whole-entity style features
     fourier_seed: int = 1234  # seed of the fixed random frequency matrices (stored as buffers)
+    # "teacher": the first min(style_freqs, STYLE_K) per-anchor frequencies are the teacher's style
+    # field frequencies (worldmodel/style.py), so the field is linear in the tokens; the rest random.
+    # "random": all random (checkpoints written before the style field; their configs lack the key).
+    style_basis: str = "teacher"
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
-        """Build from a dict; unknown keys raise ``TypeError``."""
+        """Build from a dict; unknown keys raise ``TypeError``; a missing ``style_basis`` is "random"."""
+        d = dict(d)
+        d.setdefault("style_basis", "random")
+        if d["style_basis"] not in ("teacher", "random"):
+            raise ValueError(f"style_basis: expected 'teacher' or 'random', got {d['style_basis']!r}")
         return cls(**d)
 
     def to_dict(self) -> dict:
@@ -78,18 +87,25 @@ COND_IN = len(STATES) * 2 + len(SHAPES) + 3 + len(LODS)  # + 2 * global_style_fr
 
 def fourier_matrices(cfg: ModelConfig) -> tuple[np.ndarray, np.ndarray]:
     """The fixed frequency matrices (3, F) and (3, Fg) in cycles per metre, float64."""
-    return _fourier(cfg.fourier_seed, cfg.style_freqs, cfg.style_freq_min, cfg.style_freq_max, cfg.global_style_freqs)
+    return _fourier(cfg.fourier_seed, cfg.style_freqs, cfg.style_freq_min, cfg.style_freq_max, cfg.global_style_freqs,
+                    cfg.style_basis)
 
 
 @lru_cache(maxsize=8)
-def _fourier(seed: int, n: int, fmin: float, fmax: float, ng: int) -> tuple[np.ndarray, np.ndarray]:
+def _fourier(seed: int, n: int, fmin: float, fmax: float, ng: int, basis: str = "random") -> tuple[np.ndarray, np.ndarray]:
     cfg = ModelConfig(fourier_seed=seed, style_freqs=n, style_freq_min=fmin, style_freq_max=fmax, global_style_freqs=ng)
     rng = np.random.default_rng(cfg.fourier_seed)
     d = rng.normal(size=(3, cfg.style_freqs))
     d /= np.linalg.norm(d, axis=0, keepdims=True)
     f = np.exp(rng.uniform(math.log(cfg.style_freq_min), math.log(cfg.style_freq_max), cfg.style_freqs))
     g = rng.normal(size=(3, cfg.global_style_freqs)) * 0.15
-    return d * f, g
+    fmat = d * f
+    if basis == "teacher":
+        from worldmodel.style import style_basis
+
+        k = min(n, STYLE_K)
+        fmat = np.concatenate([style_basis()[0][:, :k], fmat[:, :n - k]], axis=1)
+    return fmat, g
 
 
 @dataclass

@@ -209,6 +209,38 @@ def entity_loss(model: WorldModel, item: Item, lod: int, cfg: TrainConfig, rng: 
     return total, {k: float(v.detach()) for k, v in parts.items()}
 
 
+def warm_start(model: WorldModel, path: str | Path) -> None:
+    """Copy the weights of inference checkpoint ``path`` into ``model`` (same architecture).
+
+    The fixed Fourier buffers stay the model's own (its config decides them). Where the per-anchor
+    style frequencies differ from the checkpoint's (say a "random" → "teacher" style basis), the
+    embedding's weights for those features are zeroed, so the run starts from the old appearance
+    and learns the new features from scratch. Raises ``InputError`` on an architecture mismatch.
+    """
+    from worldmodel.checkpoint import load_inference
+
+    old, _, _ = load_inference(path)
+    src = old.state_dict()
+    dst = model.state_dict()
+    for name, t in dst.items():
+        if name in ("fourier", "global_fourier"):
+            continue
+        if name not in src or tuple(src[name].shape) != tuple(t.shape):
+            raise InputError(str(path), f"state_dict.{name}", f"a tensor of shape {tuple(t.shape)} (--init needs the same architecture)")
+        dst[name] = src[name].to(t.dtype)
+    changed = ~torch.isclose(old.fourier, model.fourier.cpu()).all(0)  # (F,) per-anchor frequencies that differ
+    nf = int(changed.numel())
+    if bool(changed.any()):
+        w = dst["embed.weight"].clone()
+        cols = torch.nonzero(changed).flatten() + 6
+        w[:, cols] = 0.0
+        w[:, cols + nf] = 0.0
+        dst["embed.weight"] = w
+    if not torch.equal(old.global_fourier, model.global_fourier.cpu()):
+        raise InputError(str(path), "config", "the same whole-entity style features (global_fourier) for --init")
+    model.load_state_dict(dst)
+
+
 def lr_at(step: int, cfg: TrainConfig) -> float:
     """Linear warm-up, then cosine decay to 10 % of ``cfg.lr`` at ``cfg.steps``."""
     if step < cfg.warmup:
@@ -225,15 +257,18 @@ def _config_to_dict(cfg: TrainConfig) -> dict:
 def _config_from_dict(d: dict) -> TrainConfig:
     d = dict(d)
     d["weights"] = LossWeights(**d["weights"])
-    d["model"] = ModelConfig(**d["model"])
+    d["model"] = ModelConfig.from_dict(d["model"])
     return TrainConfig(**d)
 
 
 def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, minutes: float = 1e9,
           save_minutes: float = 3.0, max_steps: int | None = None, progress: bool = True,
           log: Callable[[str], None] = print, workers: int = 0,
-          steps_override: bool = False) -> dict[str, Any]:
+          steps_override: bool = False, init: str | Path | None = None) -> dict[str, Any]:
     """Train (or resume) in ``out_dir`` for at most ``minutes`` / ``max_steps`` more steps.
+
+    ``init``: an inference checkpoint to warm-start a *new* run from (ignored when resuming);
+    see ``warm_start``.
 
     Writes ``state.pt`` (resumable state), ``worldmodel.pt`` (EMA inference checkpoint),
     ``history.json`` and ``loss.png``. Returns a summary dict (step, losses, elapsed seconds).
@@ -268,6 +303,10 @@ def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, m
         step, trained_s, history = st["step"], st["trained_s"], st["history"]
         rng.bit_generator.state = st["rng"]
         log(f"resumed {state_path} at step {step} ({trained_s / 60:.1f} min trained)")
+    elif init is not None:
+        warm_start(model, init)
+        ema.load_state_dict(model.state_dict())
+        log(f"warm start from {init}")
     for p in ema.parameters():
         p.requires_grad_(False)
     if source is None:
@@ -397,7 +436,7 @@ def run_train(args: argparse.Namespace) -> int:
     source = DatasetSource(args.data) if args.data else None
     res = train(cfg, args.out, source=source, minutes=args.minutes, save_minutes=args.save_minutes, max_steps=args.max_steps,
                 progress=not args.no_progress, workers=args.workers,
-                steps_override=args.steps is not None)
+                steps_override=args.steps is not None, init=args.init)
     if args.export:
         import shutil
 

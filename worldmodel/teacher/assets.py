@@ -2,8 +2,15 @@
 
 The mesh does not depend on the appearance state: damage, wetness, snow and burn are applied in the
 shaders (``teacher.glsl``) as smooth functions of the state, so one mesh serves every state and states
-change the picture continuously. All randomness comes from a generator seeded with
-``(style_seed, material id, shape index)``, so the same spec always yields the same mesh.
+change the picture continuously.
+
+How the seed shapes the asset: everything is laid out in noise space ``q = p + style_offset(seed)``
+(``worldmodel.spec``). Detail pieces sit on a jittered lattice fixed in q (cell jitter, keep and
+removal thresholds hashed from the cell), kept with a probability and sized by the smooth style
+field (``worldmodel.style``, channel ``GROWTH``) at the piece; brick, plank, tile and panel rows are
+lattices fixed in q too, standing proud by the field. Only sub-piece detail (blade bend, rock
+facets, per-piece palette pick) comes from a generator seeded with ``(style_seed, material id,
+shape index)``. The same spec always yields the same mesh.
 """
 
 from __future__ import annotations
@@ -14,8 +21,17 @@ from collections.abc import Callable
 import numpy as np
 
 from engine.splats.vocab import MATERIALS, SHAPES
+from worldmodel.spec import style_offset
+from worldmodel.style import GROWTH, style_field
 from worldmodel.teacher import meshes as M
-from worldmodel.teacher.surface import grid_mesh, grid_triangles, patches, recompute_normals, valid_spans
+from worldmodel.teacher.surface import (
+    Patch,
+    grid_mesh,
+    grid_triangles,
+    patches,
+    recompute_normals,
+    valid_spans,
+)
 
 MAX_DETAIL_VERTS = 240_000  # detail budget per asset; beyond it pieces get proportionally larger and fewer
 
@@ -31,7 +47,7 @@ class Asset:
         self.rng = np.random.default_rng(np.random.SeedSequence([int(seed), self.material.id, SHAPES.index(shape)]))
         self.patches = patches(shape, half_extents)
         self.area = sum(p.length_u * p.length_v for p in self.patches)
-        self.offset = self.rng.random(3) * 256.0  # the seed's window into the fixed noise field
+        self.offset = style_offset(seed)  # the seed's window into the fixed noise and style fields
         self.parts: list[np.ndarray] = []
 
     # -- base surface -------------------------------------------------------------------------
@@ -55,29 +71,54 @@ class Asset:
             self.parts.append(M.vertices(tri_p, tri_n, alb, tri_p, np.full(len(tri_p), -1.0), 0.0))
 
     # -- placement ----------------------------------------------------------------------------
-    def scatter(self, density: float, up_only: float = -2.0, cost: int = 96
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-        """Random points over the surface at ``density`` per m², each piece ``cost`` vertices.
+    def growth(self, p: np.ndarray) -> np.ndarray:
+        """The style field's ``GROWTH`` channel at surface points ``p`` (N, 3) → (N,) in (0, 1)."""
+        return style_field(p + self.offset)[..., GROWTH]
 
-        Returns (pos (N,3), frames (N,3,3), u (N,), size factor ≥ 1 when the cap thinned them out).
+    def _tangent_offsets(self, patch: Patch) -> tuple[float, float]:
+        """The style offset along a patch's u and v directions (at its centre), metres."""
+        c = np.array([0.5])
+        _, nr, du, _ = patch.grid(c, c)
+        dv = np.cross(nr[0], du[0])
+        return float(self.offset @ du[0]), float(self.offset @ dv)
+
+    def scatter(self, density: float, up_only: float = -2.0, cost: int = 96, keep: tuple[float, float] = (0.15, 1.0)
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+        """Pieces on a jittered lattice fixed in noise space, about ``density`` per m² at most.
+
+        Each patch's (u, v) metres, shifted by the style offset along its axes, are cut into cells
+        of side ``1/√density``; a cell holds one piece at a hashed jitter, kept where a hashed
+        threshold is below ``keep[0] + (keep[1] − keep[0]) · growth`` (the style field), so dense and
+        sparse areas move with the seed. Each piece costs ``cost`` vertices. Returns (pos (N,3),
+        frames (N,3,3), u (N,) hashed removal thresholds, size factor ≥ 1 when the cap made cells larger).
         Points whose normal's y is below ``up_only`` are dropped.
         """
         want = density * self.area
         factor = max(1.0, math.sqrt(want * cost / MAX_DETAIL_VERTS))
-        ps, frs = [], []
-        for patch in self.patches:
-            n = int(self.rng.poisson(density * patch.length_u * patch.length_v / factor**2))
-            if n == 0:
+        cell = factor / math.sqrt(density)
+        ps, frs, us = [], [], []
+        for k, patch in enumerate(self.patches):
+            lu, lv = patch.length_u, patch.length_v
+            ou, ov = self._tangent_offsets(patch)
+            iu = np.arange(math.floor(ou / cell), math.floor((lu + ou) / cell) + 1)
+            iv = np.arange(math.floor(ov / cell), math.floor((lv + ov) / cell) + 1)
+            gi, gj = (a.ravel() for a in np.meshgrid(iu, iv))
+            salt = np.full(gi.shape, 7 * k + 101 * self.material.id)
+            ju, jv = M.hash3(gi, gj, salt), M.hash3(gi, gj, salt + 1)
+            u = ((gi + 0.1 + 0.8 * ju) * cell - ou) / lu
+            v = ((gj + 0.1 + 0.8 * jv) * cell - ov) / lv
+            inside = (u >= 0) & (u < 1) & (v >= 0) & (v < 1)
+            if not inside.any():
                 continue
-            s, t = self.rng.random(n), self.rng.random(n)
-            p, nr, du, ok = patch.layout(s, t)
-            ok &= nr[:, 1] >= up_only
+            p, nr, du, ok = patch.layout(u[inside], v[inside])
+            g = self.growth(p)
+            ok &= (nr[:, 1] >= up_only) & (M.hash3(gi, gj, salt + 2)[inside] < keep[0] + (keep[1] - keep[0]) * g)
             ps.append(p[ok])
             frs.append(M.frames(nr[ok], du[ok]))
-        if not ps:
+            us.append(M.hash3(gi, gj, salt + 3)[inside][ok])
+        if not ps or sum(len(p) for p in ps) == 0:
             return np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), factor
-        pos, fr = np.concatenate(ps), np.concatenate(frs)
-        return pos, fr, self.rng.random(len(pos)), factor
+        return np.concatenate(ps), np.concatenate(frs), np.concatenate(us), factor
 
     def lattice(self, cell_u: float, cell_v: float, stagger: float, gap: float, cost: int = 36
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -96,11 +137,14 @@ class Asset:
         for patch, (cu, cv) in zip(self.patches, cells, strict=True):
             cu, cv = cu * k, cv * k
             lu, lv = patch.length_u, patch.length_v
-            rows = max(1, math.ceil(lv / cv - 1e-9))
-            phase = self.rng.random()
-            r = np.arange(rows)
-            v0, v1 = r * cv, np.minimum((r + 1) * cv, lv)
-            shift = ((stagger * r + phase) % 1.0) * cu
+            ou, ov = self._tangent_offsets(patch)
+            r0 = math.floor(ov / cv)  # rows and their stagger are fixed in noise space
+            r = np.arange(r0, math.floor((lv + ov) / cv) + 1)
+            v0, v1 = np.maximum(r * cv - ov, 0.0), np.minimum((r + 1) * cv - ov, lv)
+            tall = (v1 - v0) > 0.25 * min(cv, lv)
+            r, v0, v1 = r[tall], v0[tall], v1[tall]
+            rows = len(r)
+            shift = ((stagger * r + ou / cu) % 1.0) * cu
             lo, hi, row_ok = np.zeros(rows), np.full(rows, lu), np.ones(rows, bool)
             if patch.masked:  # clip each row to the part of it on the surface, at both its edges
                 for edge in (v0, v1):
@@ -148,7 +192,7 @@ class Asset:
 
     def noise(self, p: np.ndarray, freq: float, octaves: int = 3) -> np.ndarray:
         """The fixed noise field seen through this seed's offset, in [0, 1]."""
-        return M.fbm(p * freq + self.offset, octaves)
+        return M.fbm((p + self.offset) * freq, octaves)
 
 
 # -- materials ----------------------------------------------------------------------------------
@@ -165,8 +209,9 @@ def _slab(a: Asset, centres: np.ndarray, fr: np.ndarray, size: np.ndarray, depth
 
 def grass(a: Asset) -> None:
     a.base((0.11, 0.24, 0.05), spacing=0.1)
-    pos, fr, u, f = a.scatter(120.0, up_only=-0.3, cost=50)
+    pos, fr, u, f = a.scatter(120.0, up_only=-0.3, cost=50, keep=(0.1, 1.0))
     n = len(pos)
+    grow = a.growth(pos)
     blades = a.rng.integers(4, 8, n)
     idx = np.repeat(np.arange(n), blades)
     m = len(idx)
@@ -175,7 +220,7 @@ def grass(a: Asset) -> None:
     base = pos[idx] + off[:, :1] * fr[idx, 0] + off[:, 1:] * fr[idx, 1]
     bfr = M.rotate_frames(fr[idx], a.rng.random(m) * 2 * math.pi, a.rng.random(m) * 0.6)
     hmax = min(a.margin, a.h[1] + a.margin) if a.shape == "plane" else a.margin
-    height = hmax * (0.45 + 0.5 * a.rng.random(m)) * (0.7 + 0.3 * a.rng.random(n))[idx]
+    height = hmax * (0.3 + 0.6 * grow[idx]) * (0.75 + 0.25 * a.rng.random(m))
     width = (0.008 + 0.006 * a.rng.random(m)) * f
     tuft = a.colours(n, [(0.14, 0.42, 0.06), (0.20, 0.48, 0.08), (0.27, 0.46, 0.07), (0.24, 0.40, 0.09)])
     alb = tuft[idx] * (1.0 + 0.15 * (a.rng.random((m, 1)) * 2 - 1))
@@ -184,10 +229,11 @@ def grass(a: Asset) -> None:
 
 
 def dirt(a: Asset) -> None:
-    a.base((0.28, 0.18, 0.10), spacing=0.04, displace=lambda p, n: a.margin * 0.7 * a.noise(p, 7.0), max_cells=64)
-    pos, fr, u, f = a.scatter(160.0, cost=24)
+    a.base((0.28, 0.18, 0.10), spacing=0.04, max_cells=64,
+           displace=lambda p, n: a.margin * (0.3 + 0.5 * a.growth(p)) * a.noise(p, 7.0))
+    pos, fr, u, f = a.scatter(160.0, cost=24, keep=(0.1, 1.0))
     n = len(pos)
-    size = (0.01 + 0.025 * a.rng.random(n)) * f
+    size = (0.01 + 0.025 * a.rng.random(n)) * f * (0.6 + 0.6 * a.growth(pos))
     sc = np.stack([size, size * (0.6 + 0.6 * a.rng.random(n)), np.minimum(size * 0.6, a.margin * 0.9)], -1)
     alb = a.colours(n, [(0.16, 0.10, 0.06), (0.36, 0.24, 0.14), (0.30, 0.25, 0.19), (0.22, 0.13, 0.07)])
     a.add(M.instance(M.rocks(a.rng, n, 0.3, small=True), pos, fr, sc, alb, u, 0.0))
@@ -199,8 +245,8 @@ def sand(a: Asset) -> None:
     lam = 0.07 + 0.05 * a.rng.random()
 
     def ripples(p: np.ndarray, n: np.ndarray) -> np.ndarray:
-        phase = 2 * math.pi * (p @ d) / lam + 3.0 * a.noise(p, 2.0, 2)
-        return a.margin * 0.8 * (0.5 + 0.5 * np.sin(phase)) ** 1.5
+        phase = 2 * math.pi * ((p + a.offset) @ d) / lam + 3.0 * a.noise(p, 2.0, 2)
+        return a.margin * (0.3 + 0.6 * a.growth(p)) * (0.5 + 0.5 * np.sin(phase)) ** 1.5
 
     a.base((0.62, 0.52, 0.33), spacing=0.02, displace=ripples, max_cells=80)
     pos, fr, u, f = a.scatter(25.0, cost=24)
@@ -213,10 +259,11 @@ def sand(a: Asset) -> None:
 
 def stone(a: Asset) -> None:
     a.base((0.30, 0.29, 0.27), spacing=0.1)
-    pos, fr, u, f = a.scatter(90.0)
+    pos, fr, u, f = a.scatter(90.0, keep=(0.3, 1.0))
     n = len(pos)
-    size = (0.05 + 0.05 * a.rng.random(n)) * f
-    sc = np.stack([size, size * (0.6 + 0.5 * a.rng.random(n)), a.margin * (0.4 + 0.5 * a.rng.random(n))], -1)
+    grow = a.growth(pos)
+    size = (0.05 + 0.05 * a.rng.random(n)) * f * (0.7 + 0.5 * grow)
+    sc = np.stack([size, size * (0.6 + 0.5 * a.rng.random(n)), a.margin * (0.3 + 0.45 * grow + 0.2 * a.rng.random(n))], -1)
     fr = M.rotate_frames(fr, a.rng.random(n) * 2 * math.pi, np.zeros(n))
     alb = a.colours(n, [(0.46, 0.45, 0.43), (0.38, 0.38, 0.39), (0.51, 0.48, 0.43), (0.35, 0.34, 0.31)])
     a.add(M.instance(M.rocks(a.rng, n, 0.25), pos, fr, sc, alb, u, 0.0))
@@ -227,13 +274,14 @@ def brick(a: Asset) -> None:
     k = 0.9 + 0.2 * a.rng.random()
     c, fr, size, u = a.lattice(0.23 * k, 0.075 * k, 0.5, 0.012)
     n = len(c)
-    depth = a.margin * (0.55 + 0.35 * a.rng.random(n))
+    depth = a.margin * (0.3 + 0.55 * a.growth(c) + 0.1 * a.rng.random(n))
     alb = a.colours(n, [(0.45, 0.14, 0.08), (0.50, 0.17, 0.10), (0.38, 0.11, 0.07), (0.48, 0.19, 0.11)], 0.15)
     _slab(a, c, fr, size, depth, alb, u)
 
 
 def plaster(a: Asset) -> None:
-    a.base((0.78, 0.74, 0.66), spacing=0.04, displace=lambda p, n: a.margin * 0.8 * a.noise(p, 6.0), max_cells=64)
+    a.base((0.78, 0.74, 0.66), spacing=0.04, max_cells=64,
+           displace=lambda p, n: a.margin * (0.25 + 0.65 * a.growth(p)) * a.noise(p, 6.0))
 
 
 def wood_planks(a: Asset) -> None:
@@ -242,32 +290,33 @@ def wood_planks(a: Asset) -> None:
     c, fr, size, u = a.lattice(1.2, w, 0.37, 0.008)
     n = len(c)
     alb = a.colours(n, [(0.51, 0.33, 0.18), (0.44, 0.28, 0.13), (0.57, 0.38, 0.21), (0.40, 0.25, 0.13)], 0.1)
-    _slab(a, c, fr, size, np.full(n, a.margin * 0.7), alb, u)
+    _slab(a, c, fr, size, a.margin * (0.4 + 0.5 * a.growth(c)), alb, u)
 
 
 def bark(a: Asset) -> None:
     a.base((0.19, 0.12, 0.06), spacing=0.1)
-    pos, fr, u, f = a.scatter(160.0)
+    pos, fr, u, f = a.scatter(160.0, keep=(0.3, 1.0))
     n = len(pos)
     fr = M.rotate_frames(fr, (a.rng.random(n) - 0.5) * 0.3, np.zeros(n))
     sc = np.stack([(0.012 + 0.02 * a.rng.random(n)) * f, (0.08 + 0.25 * a.rng.random(n)) * f,
-                   a.margin * (0.4 + 0.5 * a.rng.random(n))], -1)
+                   a.margin * (0.25 + 0.55 * a.growth(pos) + 0.15 * a.rng.random(n))], -1)
     alb = a.colours(n, [(0.29, 0.18, 0.10), (0.34, 0.22, 0.12), (0.25, 0.16, 0.09)])
     a.add(M.instance(M.rocks(a.rng, n, 0.2), pos, fr, sc, alb, u, 0.0))
 
 
 def foliage(a: Asset) -> None:
     a.base((0.07, 0.20, 0.04), spacing=0.1)
-    pos, fr, u, f = a.scatter(45.0, cost=51)
+    pos, fr, u, f = a.scatter(45.0, cost=51, keep=(0.15, 1.0))
     n = len(pos)
+    grow = a.growth(pos)
     leaves = a.rng.integers(6, 12, n)
     idx = np.repeat(np.arange(n), leaves)
     m = len(idx)
-    lift = a.margin * (0.1 + 0.55 * a.rng.random(m))
+    lift = a.margin * (0.05 + (0.25 + 0.4 * grow[idx]) * a.rng.random(m))
     off = (a.rng.random((m, 2)) * 2 - 1) * 0.07 * f
     c = pos[idx] + fr[idx, 2] * lift[:, None] + off[:, :1] * fr[idx, 0] + off[:, 1:] * fr[idx, 1]
     lfr = M.rotate_frames(fr[idx], a.rng.random(m) * 2 * math.pi, (a.rng.random(m) - 0.3) * 1.6)
-    size = (0.05 + 0.05 * a.rng.random(m)) * f
+    size = (0.04 + 0.05 * a.rng.random(m)) * f * (0.7 + 0.6 * grow[idx])
     clump = a.colours(n, [(0.10, 0.36, 0.06), (0.14, 0.42, 0.07), (0.09, 0.30, 0.06), (0.20, 0.40, 0.06)])
     alb = clump[idx] * (1.0 + 0.2 * (a.rng.random((m, 1)) * 2 - 1))
     a.add(M.instance(M.LEAF, c, lfr, np.stack([size, size, size], -1), alb, u[idx], 1.0, origin=c))
@@ -282,7 +331,7 @@ def roof_tiles(a: Asset) -> None:
     tilt = np.full(n, -0.22)
     tfr = M.rotate_frames(fr, np.zeros(n), tilt)
     size = size * np.array([1.0, 1.15])
-    lift = c + fr[:, 2] * (a.margin * 0.45)
+    lift = c + fr[:, 2] * (a.margin * (0.25 + 0.4 * a.growth(c)))[:, None]
     alb = a.colours(n, [(0.50, 0.17, 0.10), (0.44, 0.14, 0.08), (0.56, 0.22, 0.12), (0.40, 0.18, 0.12)], 0.12)
     a.add(M.instance(M.CUBE, lift, tfr, np.stack([size[:, 0], size[:, 1], np.full(n, 0.012)], -1), alb, u, 0.0,
                      origin=c))
@@ -294,8 +343,8 @@ def water(a: Asset) -> None:
     lam = 0.12 + 0.2 * a.rng.random(3)
 
     def ripples(p: np.ndarray, n: np.ndarray) -> np.ndarray:
-        w = sum(np.sin(2 * math.pi * (p @ dirs[i]) / lam[i] + 2.0 * a.noise(p, 1.5, 2)) for i in range(3))
-        return a.margin * 0.8 * (0.5 + w / 6.0)
+        w = sum(np.sin(2 * math.pi * ((p + a.offset) @ dirs[i]) / lam[i] + 2.0 * a.noise(p, 1.5, 2)) for i in range(3))
+        return a.margin * 0.8 * (0.5 + w / 6.0) * (0.3 + 0.7 * a.growth(p))
 
     a.base((0.07, 0.20, 0.32), spacing=0.025, displace=ripples, max_cells=80)
 
@@ -306,7 +355,7 @@ def metal(a: Asset) -> None:
     c, fr, size, u = a.lattice(0.6 * k, 0.4 * k, 0.0, 0.008, cost=36 + 12 * 24)
     n = len(c)
     alb = a.colours(n, [(0.55, 0.56, 0.58), (0.50, 0.52, 0.55), (0.58, 0.57, 0.55)], 0.06)
-    depth = np.full(n, a.margin * 0.5)
+    depth = a.margin * (0.3 + 0.4 * a.growth(c))
     _slab(a, c, fr, size, depth, alb, u)
     # Rivets along the two long edges of every panel.
     per = np.clip((size[:, 0] / 0.08).astype(int), 2, 12)

@@ -149,6 +149,11 @@ def _hash3(ix: np.ndarray, iy: np.ndarray, iz: np.ndarray) -> np.ndarray:
     return (h & np.uint32(0xFFFFFF)).astype(np.float64) / float(0x1000000)
 
 
+def hash3(ix: np.ndarray, iy: np.ndarray, iz: np.ndarray) -> np.ndarray:
+    """A hash of integer lattice coordinates (arrays of one shape, any sign) → floats in [0, 1)."""
+    return _hash3(np.asarray(ix, np.int64), np.asarray(iy, np.int64), np.asarray(iz, np.int64))
+
+
 def value_noise(p: np.ndarray) -> np.ndarray:
     """Smooth 3D value noise in [0, 1] at points p (..., 3) (lattice spacing 1)."""
     with np.errstate(over="ignore"):

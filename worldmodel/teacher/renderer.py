@@ -18,6 +18,7 @@ import numpy as np
 from engine.render.camera import Camera
 from engine.splats.vocab import MATERIALS
 from worldmodel.spec import ProxySpec
+from worldmodel.style import glsl_uniforms
 from worldmodel.teacher.assets import build_mesh
 
 SHADER = Path(__file__).with_name("teacher.glsl")
@@ -26,9 +27,9 @@ SHADER = Path(__file__).with_name("teacher.glsl")
 # flammable detail, detail buried by snow, wood grain.
 _LOOK: dict[str, dict[str, Any]] = {
     "grass": dict(mottle=(3.0, 0.15), flammable=1.0, bury=1.0),
-    "dirt": dict(mottle=(6.0, 0.35)),
+    "dirt": dict(mottle=(6.0, 0.3)),
     "sand": dict(mottle=(2.0, 0.12)),
-    "stone": dict(mottle=(6.0, 0.25), cracks=0.3),
+    "stone": dict(mottle=(6.0, 0.2), cracks=0.3),
     "brick": dict(mottle=(8.0, 0.18)),
     "plaster": dict(mottle=(2.5, 0.08), reveal=1.0, cracks=0.4),
     "wood_planks": dict(mottle=(3.0, 0.1), grain=0.25),
@@ -38,7 +39,23 @@ _LOOK: dict[str, dict[str, Any]] = {
     "water": dict(mottle=(1.5, 0.1), water=1.0),
     "metal": dict(mottle=(3.0, 0.06)),
 }
-assert set(_LOOK) == set(MATERIALS)
+# How the style field's tone and patch channels show (worldmodel/style.py): albedo multipliers at
+# tone 0 and 1, and the colour + amount of the secondary patches.
+_STYLE_LOOK: dict[str, tuple[tuple[float, float, float], tuple[float, float, float], tuple[float, float, float, float]]] = {
+    "grass": ((0.55, 1.05, 0.55), (2.3, 1.45, 0.45), (0.34, 0.24, 0.10, 0.85)),  # lush / dry, dead patches
+    "dirt": ((0.55, 0.6, 0.7), (1.6, 1.45, 1.2), (0.50, 0.20, 0.09, 0.85)),  # dark / dusty, red clay
+    "sand": ((1.15, 1.1, 1.05), (0.75, 0.55, 0.4), (0.22, 0.18, 0.12, 0.8)),  # pale / ochre, damp
+    "stone": ((1.45, 1.35, 1.15), (0.55, 0.62, 0.78), (0.12, 0.24, 0.05, 0.9)),  # warm / cool, moss
+    "brick": ((1.6, 1.1, 0.8), (0.6, 0.55, 0.65), (0.05, 0.04, 0.04, 0.85)),  # orange / brown, soot
+    "plaster": ((1.08, 1.05, 1.02), (0.95, 0.68, 0.4), (0.22, 0.20, 0.16, 0.8)),  # white / ochre, grime
+    "wood_planks": ((1.6, 1.4, 1.1), (0.55, 0.55, 0.62), (0.40, 0.39, 0.37, 0.8)),  # light / dark, weathered
+    "bark": ((1.6, 1.35, 1.1), (0.55, 0.55, 0.6), (0.40, 0.46, 0.28, 0.85)),  # light / dark, lichen
+    "foliage": ((0.6, 1.05, 0.65), (2.4, 1.45, 0.45), (0.60, 0.20, 0.04, 0.9)),  # deep / yellow, autumn
+    "roof_tiles": ((1.5, 1.2, 1.0), (0.55, 0.5, 0.6), (0.22, 0.28, 0.10, 0.85)),  # bright / dark, moss
+    "water": ((0.6, 1.6, 1.0), (1.2, 1.1, 2.2), (0.12, 0.26, 0.06, 0.85)),  # green / blue, algae
+    "metal": ((1.3, 1.3, 1.3), (0.55, 0.62, 0.8), (0.40, 0.14, 0.05, 0.9)),  # bright / blued, rust
+}
+assert set(_LOOK) == set(MATERIALS) == set(_STYLE_LOOK)
 
 MeshKey = tuple[str, tuple[float, float, float], str, int]
 
@@ -147,6 +164,12 @@ class Teacher:
             self._set(prog, "u_flammable", float(look.get("flammable", 0.0)))
             self._set(prog, "u_bury", float(look.get("bury", 0.0)))
             self._set(prog, "u_grain", float(look.get("grain", 0.0)))
+            tint_a, tint_b, patch = _STYLE_LOOK[spec.material]
+            self._set(prog, "u_tint_a", tint_a)
+            self._set(prog, "u_tint_b", tint_b)
+            self._set(prog, "u_patch", patch)
+            for name, data in glsl_uniforms().items():
+                self._set(prog, name, data)
             # Every view is drawn at the same place in the same framebuffer, so a view's pixels do not
             # depend on which other views share the call (an atlas would shift rasterisation by the tile
             # offset and change the last bits of interpolated values).

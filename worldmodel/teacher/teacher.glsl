@@ -58,6 +58,13 @@ uniform float u_water;     // 1 for water: glossy with a sky tint
 uniform float u_reveal;    // plaster: damage reveals brick underneath
 uniform float u_cracks;    // baseline crack strength of the material
 uniform float u_grain;     // wood grain strength: streaks along the plank direction
+uniform vec3 u_tint_a;     // albedo multiplier where the style field's tone is 0
+uniform vec3 u_tint_b;     // ... and where it is 1
+uniform vec4 u_patch;      // rgb of the material's secondary patches (moss, rust, soot), amount
+// The style field (worldmodel/style.py): STYLE_K shared frequencies, per-channel sin/cos weights.
+uniform vec3 u_sfreq[12];  // cycles per metre
+uniform vec4 u_ssin[12];   // channels: tone, patch, growth, wear
+uniform vec4 u_scos[12];
 
 in vec3 v_obj;
 in vec3 v_nrm;
@@ -95,6 +102,21 @@ float fbm(vec3 p) {
     return (vnoise(p) + 0.5 * vnoise(p * 2.03 + 17.0) + 0.25 * vnoise(p * 4.01 + 31.0)) / 1.75;
 }
 
+// The style field at noise-space point q, 4 channels in (0, 1): the twin of worldmodel.style.style_field.
+// Phases are reduced to one cycle before sin/cos (the GPU's sin is only accurate near 0).
+vec4 style_at(vec3 q) {
+    vec4 s = vec4(0.0);
+    for (int k = 0; k < 12; ++k) {
+        float th = 6.283185307179586 * fract(dot(q, u_sfreq[k]));
+        s += sin(th) * u_ssin[k] + cos(th) * u_scos[k];
+    }
+    return 0.5 + 0.5 * tanh(1.6 * s);
+}
+
+// Where an effect settles first: mostly the style field's wear channel (smooth, seed-driven),
+// with a little fine noise so its fringe is ragged. Spread over [0, 1].
+float wear_threshold(float wear, vec3 p) { return clamp(0.5 + 1.6 * (0.75 * (wear - 0.5) + 0.25 * (fbm(p) - 0.5)), 0.0, 1.0); }
+
 // A threshold field spread over [0, 1]: an effect covers a point once its state passes the threshold,
 // so the covered fraction grows steadily with the state instead of all at once.
 float threshold(vec3 p) { return clamp(0.5 + 1.6 * (fbm(p) - 0.5), 0.0, 1.0); }
@@ -106,7 +128,10 @@ void main() {
     float damage = u_state.x, wet = u_state.y, snow = u_state.z, burn = u_state.w;
     vec3 n = normalize(v_nrm);
     vec3 q = v_obj + u_offset;
+    vec4 sty = style_at(q);
     vec3 alb = v_alb * (1.0 - u_mottle.y + 2.0 * u_mottle.y * fbm(q * u_mottle.x));
+    alb *= mix(u_tint_a, u_tint_b, sty.x);
+    alb = mix(alb, u_patch.rgb * (0.8 + 0.4 * fbm(q * 9.0 + 3.0)), u_patch.a * smoothstep(0.55, 0.75, sty.y));
     if (u_grain > 0.0) {
         // Planks run along the surface's horizontal tangent (cross(up, n)), x on top faces.
         vec3 g = abs(n.y) < 0.9 ? normalize(cross(vec3(0.0, 1.0, 0.0), n)) : vec3(1.0, 0.0, 0.0);
@@ -125,7 +150,7 @@ void main() {
         alb *= 1.0 - 0.75 * crack * min(1.0, u_cracks + 3.0 * damage);
     }
     if (damage > 0.0) {
-        float patches = cover_at(threshold(q * 1.7 + 11.0), damage * 0.6);
+        float patches = cover_at(wear_threshold(sty.w, q * 1.7 + 11.0), damage * 0.6);
         if (u_reveal > 0.0 && base) {
             alb = mix(alb, vec3(0.40, 0.15, 0.09) * (0.7 + 0.6 * vnoise(q * 40.0)), patches);
         } else {
@@ -136,7 +161,7 @@ void main() {
     // Burn: char to black, embers glow on the fringe of the char.
     float char_ = 0.0, ember = 0.0;
     if (burn > 0.0) {
-        char_ = cover_at(threshold(q * 2.3 + 23.0), burn);
+        char_ = cover_at(wear_threshold(sty.w, q * 2.3 + 23.0), burn);
         alb = mix(alb, vec3(0.025, 0.022, 0.02), char_);
         ember = char_ * (1.0 - char_) * 4.0 * smoothstep(0.6, 0.85, fbm(q * 9.0 + 41.0)) * burn;
     }
@@ -149,7 +174,7 @@ void main() {
     float cover = 0.0;
     if (snow > 0.0) {
         float slope = v_thin > 0.5 ? 0.5 : clamp(1.0 - n.y, 0.0, 1.0);
-        cover = cover_at(0.45 * threshold(q * 4.0 + 57.0) + 0.55 * slope, snow);
+        cover = cover_at(0.45 * wear_threshold(1.0 - sty.w, q * 4.0 + 57.0) + 0.55 * slope, snow);
         alb = mix(alb, vec3(0.86, 0.88, 0.92), cover);
     }
 

@@ -1,0 +1,142 @@
+"""The style field: one smooth field drives the teacher's per-seed variation and the model sees it.
+
+Checks that the GLSL twin in ``teacher.glsl`` computes the numpy field, that the field is exactly
+linear in the model's style tokens, that renders follow the field (a seed is a place in it), and
+that older checkpoints keep their random Fourier basis.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+import torch
+
+from engine.errors import InputError
+from worldmodel.checkpoint import SHIPPED, load_inference
+from worldmodel.model import ModelConfig, WorldModel, encode, fourier_matrices
+from worldmodel.spec import ProxySpec, style_offset
+from worldmodel.style import GROWTH, STYLE_CHANNELS, STYLE_K, TONE, glsl_uniforms, style_basis, style_field
+from worldmodel.teacher.renderer import SHADER
+from worldmodel.train import warm_start
+
+
+def test_field_is_smooth_bounded_and_spread() -> None:
+    rng = np.random.default_rng(0)
+    q = rng.uniform(0, 64, size=(4000, 3))
+    f = style_field(q)
+    assert f.shape == (4000, STYLE_CHANNELS) and ((f > 0) & (f < 1)).all()
+    assert (f.std(0) > 0.25).all(), f.std(0)  # places differ a lot ...
+    near = style_field(q + 0.01)  # ... but 1-2 cm apart they hardly do
+    assert np.abs(near - f).mean() < 0.02 and np.abs(near - f).max() < 0.15
+
+
+@pytest.mark.gl
+def test_glsl_twin_matches_numpy() -> None:
+    from engine.render.context import headless_context
+
+    src = SHADER.read_text()
+    body = re.search(r"vec4 style_at\(vec3 q\) \{.*?\n\}\n", src, re.S).group(0)
+    uniforms = "\n".join(line for line in src.splitlines() if re.match(r"uniform vec[34] u_s(freq|sin|cos)\[", line))
+    ctx = headless_context(330)
+    n = 512
+    # One point per pixel of an n x 1 float target; the fragment shader evaluates the field there.
+    vs = ("#version 330\nin vec3 in_q;\nflat out vec3 v_q;\nuniform float u_n;\n"
+          "void main() { v_q = in_q; gl_PointSize = 1.0;"
+          " gl_Position = vec4((2.0 * float(gl_VertexID) + 1.0) / u_n - 1.0, 0.0, 0.0, 1.0); }")
+    fs = f"#version 330\n{uniforms}\nflat in vec3 v_q;\nout vec4 f_s;\n{body}\nvoid main() {{ f_s = style_at(v_q); }}"
+    prog = ctx.program(vertex_shader=vs, fragment_shader=fs)
+    for name, data in glsl_uniforms().items():
+        prog[name].write(data)
+    prog["u_n"].value = float(n)
+    q = np.random.default_rng(1).uniform(0, 66, size=(n, 3)).astype(np.float32)
+    tex = ctx.texture((n, 1), 4, dtype="f4")
+    fbo = ctx.framebuffer([tex])
+    fbo.use()
+    fbo.clear(0.0, 0.0, 0.0, 0.0)
+    vbo = ctx.buffer(q.tobytes())
+    vao = ctx.vertex_array(prog, [(vbo, "3f", "in_q")])
+    import moderngl
+
+    vao.render(moderngl.POINTS, vertices=n)
+    got = np.frombuffer(tex.read(), np.float32).reshape(n, 4)
+    for o in (vao, vbo, fbo, tex, prog):
+        o.release()
+    assert np.abs(got - style_field(q.astype(np.float64))).max() < 2e-3
+
+
+def test_field_is_linear_in_the_models_style_tokens() -> None:
+    cfg = ModelConfig()
+    fmat, _ = fourier_matrices(cfg)
+    freqs, ws, wc = style_basis()
+    assert np.array_equal(fmat[:, :STYLE_K], freqs)
+    spec = ProxySpec("capsule", (0.4, 0.9, 0.4), "stone", 1_234_567)
+    enc = encode([spec], 0, cfg)
+    tok = enc.tokens[0].double().numpy()
+    nf = cfg.style_freqs
+    s = tok[:, 6:6 + STYLE_K] @ ws + tok[:, 6 + nf:6 + nf + STYLE_K] @ wc  # the field's pre-tanh sum
+    q = enc.anchors[0].double().numpy() + style_offset(spec.style_seed)
+    assert np.allclose(0.5 + 0.5 * np.tanh(1.6 * s), style_field(q), atol=2e-5)
+
+
+@pytest.mark.gl
+def test_renders_follow_the_field_a_seed_selects() -> None:
+    """Top-down renders of a plaster plane: the more ochre (less blue) the picture, the higher its TONE field."""
+    from engine.render.camera import Camera
+    from worldmodel.teacher import Teacher
+
+    t = Teacher(size=(32, 32))
+    cam = [Camera(np.array([0.0, 2.2, 0.01]), (0, 0, 0), 32, 32, fov_y=40)]
+    tone, ratio = [], []
+    for seed in range(8):
+        spec = ProxySpec("plane", (0.5, 0.05, 0.5), "plaster", 1_000_000 + 97 * seed)
+        img = t.render(spec, cam)["rgb"][0]
+        ratio.append(img[..., 0].mean() / img[..., 2].mean())
+        x, z = np.meshgrid(np.linspace(-0.5, 0.5, 9), np.linspace(-0.5, 0.5, 9))
+        q = np.stack([x, np.zeros_like(x), z], -1).reshape(-1, 3) + style_offset(spec.style_seed)
+        tone.append(style_field(q)[:, TONE].mean())
+    rank = np.corrcoef(np.argsort(np.argsort(tone)), np.argsort(np.argsort(ratio)))[0, 1]
+    assert rank > 0.7, (tone, ratio)
+
+
+def test_pieces_follow_the_growth_field() -> None:
+    """Grass tufts stand where the growth field is high: more blades there than where it is low."""
+    from worldmodel.teacher.assets import Asset, grass
+
+    a = Asset("plane", (2.0, 0.1, 2.0), "grass", 1_000_003)
+    pos, _, _, _ = a.scatter(120.0, up_only=-0.3, cost=50, keep=(0.1, 1.0))
+    x, z = np.meshgrid(np.linspace(-2, 2, 41), np.linspace(-2, 2, 41))
+    grid = np.stack([x, np.zeros_like(x), z], -1).reshape(-1, 3)
+    g = a.growth(grid)
+    hi, lo = grid[g > 0.75], grid[g < 0.25]
+    assert len(hi) > 20 and len(lo) > 20
+
+    def density(pts: np.ndarray) -> float:
+        d = np.linalg.norm(pos[None, :, [0, 2]] - pts[:, None, [0, 2]], axis=-1)
+        return float((d < 0.1).sum(1).mean())
+
+    assert density(hi) > 2.0 * density(lo)
+    grass(a)  # and the builder runs on it
+    assert len(a.mesh()) > 0
+
+
+def test_old_checkpoints_keep_their_random_basis_and_warm_start_zeroes_new_features(tmp_path) -> None:
+    old, _, _ = load_inference(SHIPPED)
+    new = WorldModel(ModelConfig(**{**old.cfg.to_dict(), "style_basis": "teacher"}))
+    if old.cfg.style_basis == "random":
+        assert not torch.allclose(old.fourier[:, :STYLE_K], new.fourier[:, :STYLE_K])
+    warm_start(new, SHIPPED)
+    nf = new.cfg.style_freqs
+    changed = ~torch.isclose(old.fourier, new.fourier).all(0)
+    cols = torch.nonzero(changed).flatten() + 6
+    assert torch.all(new.embed.weight[:, cols] == 0) and torch.all(new.embed.weight[:, cols + nf] == 0)
+    assert torch.equal(new.head.weight, old.head.weight)
+    with pytest.raises(ValueError, match="style_basis"):
+        ModelConfig.from_dict({**old.cfg.to_dict(), "style_basis": "wavelets"})
+    small = WorldModel(ModelConfig(d_model=32, n_layers=1, n_heads=2))
+    with pytest.raises(InputError, match="same architecture"):
+        warm_start(small, SHIPPED)
+    assert math.isfinite(float(new.embed.weight.detach().sum()))
+    assert GROWTH < STYLE_CHANNELS
