@@ -28,10 +28,17 @@ first, then the sides, and buries grass; burn chars to black with embers on the 
 burns grass and leaves away. Lighting is a fixed sun plus ambient (lambert; two-sided for blades and
 leaves), linear colour.
 
-How the seed maps to variation: a generator seeded with (style_seed, material id, shape index)
-places and sizes every piece and picks its colour, and picks a 3D offset into one fixed noise field
-(mottling, cracks, snow and char patterns are that field seen through the offset). The mesh is a
-pure function of (shape, half-extents, material, style_seed); the picture of (spec, camera).
+How the seed maps to variation: the seed selects an offset ``style_offset(seed)`` (``worldmodel.spec``),
+the same one the world model is given, and the asset is laid out in noise space ``q = p + offset``.
+Everything visible at the model's resolution is a function of the smooth style field
+(``worldmodel.style``: 12 sinusoids whose frequencies are the model's first Fourier features) at q:
+the colour tone between two tints, secondary patches (moss, rust, soot, stains, autumn leaves),
+the density and size of detail pieces (kept on a jittered lattice fixed in q, with a probability
+set by the field), how far bricks, planks, tiles and panels stand proud, and where damage, char
+and snow settle first. Fine texture (mottling, cracks, wood grain) is a fixed value-noise field seen
+at q; only sub-piece detail (blade bend, rock facets, per-piece palette pick) comes from a
+generator seeded with (style_seed, material id, shape index). The mesh is a pure function of
+(shape, half-extents, material, style_seed); the picture of (spec, camera).
 Same spec ⇒ bit-identical render on the same machine. Every vertex is clipped into the proxy's
 half-extent box plus the material margin (``engine.splats.vocab.Material.margin``); detail budgets
 are counted in vertices (240k per asset), so huge proxies get larger, sparser pieces.
