@@ -1,11 +1,10 @@
 // Radix sort, pass 1 of 3 per digit: per-block digit histogram.
-// Each workgroup owns BLOCK = 256 × 8 keys; writes hist[digit * num_blocks + block].
-// The host prepends RADIX_BITS (4 or 5) and, for sorts whose count lives on the GPU, INDIRECT
-// (n = count[0], dispatched indirectly with ceil(n / BLOCK) workgroups).
+// Each workgroup of THREADS owns BLOCK keys; writes hist[digit * num_blocks + block].
+// The host prepends RADIX_BITS (4, 5 or 8), THREADS, BLOCK and, for sorts whose count lives on the
+// GPU, INDIRECT (n = count[0], dispatched indirectly with ceil(n / BLOCK) workgroups).
 #version 430
-layout(local_size_x = 256) in;
-#define ITEMS 8u
-#define BLOCK 2048u
+layout(local_size_x = THREADS) in;
+#define ITEMS (BLOCK / THREADS)
 #define RADIX (1u << RADIX_BITS)
 layout(std430, binding = 0) readonly buffer KeysIn { uint keys_in[]; };
 layout(std430, binding = 4) writeonly buffer Hist { uint hist[]; };
@@ -29,13 +28,13 @@ void main() {
 #endif
     uint t = gl_LocalInvocationID.x;
     uint b = gl_WorkGroupID.x;
-    if (t < RADIX) s_hist[t] = 0u;
+    for (uint d = t; d < RADIX; d += THREADS) s_hist[d] = 0u;
     barrier();
     uint start = b * BLOCK;
     for (uint i = 0u; i < ITEMS; i++) {
-        uint idx = start + i * 256u + t;
+        uint idx = start + i * THREADS + t;
         if (idx < n) atomicAdd(s_hist[DIGIT(keys_in[idx])], 1u);
     }
     barrier();
-    if (t < RADIX) hist[t * num_blocks + b] = s_hist[t];
+    for (uint d = t; d < RADIX; d += THREADS) hist[d * num_blocks + b] = s_hist[d];
 }

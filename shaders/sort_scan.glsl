@@ -3,10 +3,9 @@
 // totals[d]. RADIX workgroups run in parallel (one long serial scan by a single workgroup cost
 // ~0.4 ms a pass at 18M keys); sort_scatter.glsl adds the exclusive scan of totals (each digit's
 // first output position) itself. Rows are read in chunks of 1024 × PER entries, PER consecutive
-// entries per thread. RADIX_BITS and INDIRECT as in sort_count.glsl.
+// entries per thread. RADIX_BITS, BLOCK and INDIRECT as in sort_count.glsl.
 #version 430
 layout(local_size_x = 1024) in;
-#define BLOCK 2048u
 #define PER 4u
 layout(std430, binding = 4) buffer Hist { uint hist[]; };
 layout(std430, binding = 6) writeonly buffer Totals { uint totals[]; };

@@ -1,4 +1,5 @@
-// Radix sort, pass 3 of 3: stable scatter of one digit (RADIX_BITS bits; INDIRECT as in sort_count).
+// Radix sort, pass 3 of 3: stable scatter of one digit (RADIX_BITS 4 or 5; THREADS 256, BLOCK 2048,
+// INDIRECT as in sort_count). sort_scatter_ballot.glsl is the 8-bit variant.
 // Keys are staged in shared memory coalesced; thread t then owns the 8 consecutive keys
 // [t*8, t*8+8) of the block, so its rank is (keys of its digit in earlier threads) + (earlier
 // keys of its own). Per-thread digit counts live in s_cnt[digit*256 + t] (bank-conflict free);
@@ -8,7 +9,9 @@
 #version 430
 layout(local_size_x = 256) in;
 #define ITEMS 8u
-#define BLOCK 2048u
+#if THREADS != 256 || BLOCK != 2048
+#error sort_scatter.glsl needs THREADS 256 and BLOCK 2048
+#endif
 #define RADIX (1u << RADIX_BITS)
 layout(std430, binding = 0) readonly buffer KeysIn { uint keys_in[]; };
 layout(std430, binding = 1) readonly buffer ValsIn { uint vals_in[]; };
@@ -102,7 +105,7 @@ void main() {
         }
     }
     barrier();
-    uint block_n = min(BLOCK, n - min(n, start));
+    uint block_n = min(uint(BLOCK), n - min(n, start));
     for (uint i = 0u; i < ITEMS; i++) {
         uint j = i * 256u + t;
         if (j < block_n) {

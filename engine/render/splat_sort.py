@@ -3,10 +3,13 @@
 Both sort unsigned keys ascending and stably (equal keys keep slot order), which is what
 ``np.argsort(keys, kind="stable")`` does — the reference twin used by the tests.
 
-GPU: least-significant-digit radix sort of 32-bit keys with (key, value) pairs, 4- or 5-bit digits
-(5 needs 43 KiB of shared memory: hardware GPUs, not llvmpipe's 32 KiB), passes of three compute
-shaders each (``shaders/sort_count.glsl`` per-block histogram, ``sort_scan.glsl`` one workgroup per
-digit scanning its row of block counts, ``sort_scatter.glsl`` stable scatter). Buffers ping-pong;
+GPU: least-significant-digit radix sort of 32-bit keys with (key, value) pairs, 4-, 5- or 8-bit
+digits, passes of three compute shaders each (``shaders/sort_count.glsl`` per-block histogram,
+``sort_scan.glsl`` one workgroup per digit scanning its row of block counts, and a stable scatter:
+``sort_scatter.glsl`` ranks 4- or 5-bit digits with per-thread counters in shared memory (5 bits
+need 43 KiB: hardware GPUs, not llvmpipe's 32 KiB); ``sort_scatter_ballot.glsl`` ranks 8-bit digits
+with subgroup ballots (GL_ARB_shader_ballot: NVIDIA and llvmpipe), half the passes of 4-bit digits.
+A width the context cannot compile falls back to the next narrower one. Buffers ping-pong;
 by default the pass count is rounded up to even so the result is back in the same ``keys``/``values``
 buffers; with ``swap=True`` an odd count is allowed and the attributes are swapped instead (one pass
 less, but ``keys``/``values`` may name other buffer objects afterwards). :meth:`GpuRadixSort.sort_indirect` takes the count
@@ -23,8 +26,41 @@ from typing import Any
 import numpy as np
 
 SHADER_DIR = Path(__file__).resolve().parents[2] / "shaders"
-BLOCK = 2048  # keys per workgroup in sort_count/sort_scatter (256 threads × 8)
 DIGIT_BITS = 4  # default digit width
+BALLOT_LOW_SHARED = True  # 8-bit scatter: one shared array for counts, keys and values (benchmarks compare)
+_SUBGROUP_PROBE = """#version 430
+#extension GL_ARB_shader_ballot : require
+#extension GL_ARB_gpu_shader_int64 : require
+layout(local_size_x = 256) in;
+layout(std430, binding = 0) writeonly buffer Out { uint o[]; };
+void main() {
+    o[gl_LocalInvocationIndex * 2u] = gl_SubGroupSizeARB;
+    o[gl_LocalInvocationIndex * 2u + 1u] = gl_SubGroupInvocationARB;
+}
+"""
+
+
+def subgroup_size(ctx: Any) -> int:
+    """The subgroup size for sort_scatter_ballot.glsl, or 0 where it cannot run.
+
+    0 without GL_ARB_shader_ballot / GL_ARB_gpu_shader_int64, with a size that is not a power of two
+    in [4, 64], or with lanes not in invocation order (the shader assumes lane = index mod size).
+    """
+    if not {"GL_ARB_shader_ballot", "GL_ARB_gpu_shader_int64"} <= set(ctx.extensions):
+        return 0
+    try:
+        prog = ctx.compute_shader(_SUBGROUP_PROBE)
+    except Exception:  # noqa: BLE001 - moderngl raises a plain Error
+        return 0
+    buf = ctx.buffer(reserve=256 * 8)
+    buf.bind_to_storage_buffer(0)
+    prog.run(1)
+    out = np.frombuffer(buf.read(), np.uint32).reshape(256, 2)
+    buf.release()
+    prog.release()
+    size = int(out[0, 0])
+    ok = size in (4, 8, 16, 32, 64) and np.all(out[:, 0] == size) and np.all(out[:, 1] == np.arange(256) % size)
+    return size if ok else 0
 
 
 def shader_text(name: str, directory: Path = SHADER_DIR) -> str:
@@ -38,12 +74,18 @@ def shader_text(name: str, directory: Path = SHADER_DIR) -> str:
     return "".join(lines)
 
 
-def sort_source(name: str, digit_bits: int, indirect: bool) -> str:
-    """A sort shader's source: its version line, RADIX_BITS (and INDIRECT) defined, then the rest."""
+def sort_source(
+    name: str, digit_bits: int, indirect: bool, threads: int = 256, subgroup: int = 0, low_shared: bool = False
+) -> str:
+    """A sort shader's source: its version and extension lines, then RADIX_BITS, THREADS, BLOCK
+    (8 keys a thread), SG (subgroup size, if given), INDIRECT and LOW_SHARED defined, then the rest."""
     text = shader_text(name)
-    version = next(line for line in text.splitlines() if line.startswith("#version"))
-    defines = f"#define RADIX_BITS {digit_bits}\n" + ("#define INDIRECT\n" if indirect else "")
-    return version + "\n" + defines + text.replace(version, "", 1)
+    head = [line for line in text.splitlines() if line.startswith(("#version", "#extension"))]
+    body = "\n".join(line for line in text.splitlines() if not line.startswith(("#version", "#extension")))
+    defines = f"#define RADIX_BITS {digit_bits}\n#define THREADS {threads}\n#define BLOCK {threads * 8}\n"
+    defines += (f"#define SG {subgroup}\n" if subgroup else "") + ("#define INDIRECT\n" if indirect else "")
+    defines += "#define LOW_SHARED\n" if low_shared else ""
+    return "\n".join(head) + "\n" + defines + body + "\n"
 
 
 def argsort_reference(keys: np.ndarray) -> np.ndarray:
@@ -96,24 +138,43 @@ class GpuRadixSort:
 
     ``keys`` and ``values`` are public ``moderngl.Buffer`` objects of ``capacity`` entries; fill them
     (by a compute shader or ``write``), call :meth:`sort` with the count, read the result from them.
-    digit_bits: 4, or 5 (fewer passes; falls back to 4 where the shader does not fit in shared memory).
+    digit_bits: 4, 5 or 8 (fewer passes; each falls back to the next narrower width the context
+    cannot compile: 8 needs subgroup ballots, 5 more shared memory than llvmpipe has).
     indirect: compile the variants :meth:`sort_indirect` needs (count read from a GPU buffer).
+    ``block``: keys per workgroup (2048; 8 × 8 × the subgroup size with 8-bit digits).
     """
 
     def __init__(self, ctx, capacity: int = 1 << 16, digit_bits: int = DIGIT_BITS, indirect: bool = False) -> None:
         self.ctx = ctx
-        if digit_bits not in (4, 5):
-            raise ValueError(f"digit_bits must be 4 or 5, got {digit_bits}")
+        if digit_bits not in (4, 5, 8):
+            raise ValueError(f"digit_bits must be 4, 5 or 8, got {digit_bits}")
         variant = "_indirect" if indirect else ""
-        try:
-            progs = [ctx.compute_shader(sort_source(f"sort_{k}.glsl", digit_bits, indirect)) for k in ("count", "scan", "scatter")]
-        except Exception:  # noqa: BLE001 - moderngl raises a plain Error: too little shared memory
-            if digit_bits == 4:
-                raise
-            digit_bits = 4
-            progs = [ctx.compute_shader(sort_source(f"sort_{k}.glsl", 4, indirect)) for k in ("count", "scan", "scatter")]
+        progs = None
+        for bits in (8, 5, 4):
+            if bits > digit_bits:
+                continue
+            threads, subgroup, scatter = 256, 0, "sort_scatter.glsl"
+            if bits == 8:
+                subgroup = subgroup_size(ctx)
+                if not subgroup:
+                    continue
+                threads, scatter = min(8 * subgroup, 512), "sort_scatter_ballot.glsl"
+            try:
+                progs = [
+                    ctx.compute_shader(sort_source(name, bits, indirect, threads, subgroup, BALLOT_LOW_SHARED))
+                    for name in ("sort_count.glsl", "sort_scan.glsl", scatter)
+                ]
+            except Exception:  # noqa: BLE001 - moderngl raises a plain Error: too little shared memory
+                if bits == 4:
+                    raise
+                continue
+            break
         self._count, self._scan, self._scatter = progs
-        self.digit_bits = digit_bits
+        self.digit_bits = bits
+        self.block = threads * 8
+        self.subgroup = subgroup
+        self.profile: dict[str, float] | None = None  # set to {} to sum GPU ms per kernel (stalls)
+        self._query = None
         self.variant = variant
         self.capacity = 0
         self.keys = self.values = self._keys2 = self._values2 = self._hist = None
@@ -132,7 +193,7 @@ class GpuRadixSort:
         self.values = self.ctx.buffer(reserve=cap * 4)
         self._keys2 = self.ctx.buffer(reserve=cap * 4)
         self._values2 = self.ctx.buffer(reserve=cap * 4)
-        self._hist = self.ctx.buffer(reserve=(1 << self.digit_bits) * ((cap + BLOCK - 1) // BLOCK) * 4)
+        self._hist = self.ctx.buffer(reserve=(1 << self.digit_bits) * ((cap + self.block - 1) // self.block) * 4)
         self.capacity = cap
 
     def sort(self, n: int, key_bits: int = 32, swap: bool = False) -> None:
@@ -143,10 +204,9 @@ class GpuRadixSort:
         """
         if n <= 1:
             return
-        blocks = (n + BLOCK - 1) // BLOCK
+        blocks = (n + self.block - 1) // self.block
         src = (self.keys, self.values)
         dst = (self._keys2, self._values2)
-        barrier = self.ctx.memory_barrier
         self._scan["u_num_blocks"] = blocks
         passes = self.passes(key_bits, even=not swap)
         for p in range(passes):
@@ -161,14 +221,24 @@ class GpuRadixSort:
                 prog["u_n"] = n
                 prog["u_shift"] = shift
                 prog["u_num_blocks"] = blocks
-            self._count.run(blocks)
-            barrier()
-            self._scan.run(1 << self.digit_bits)
-            barrier()
-            self._scatter.run(blocks)
-            barrier()
+            self._timed("count", lambda: self._count.run(blocks))
+            self._timed("scan", lambda: self._scan.run(1 << self.digit_bits))
+            self._timed("scatter", lambda: self._scatter.run(blocks))
             src, dst = dst, src
         self._settle(passes)
+
+    def _timed(self, name: str, dispatch: Any) -> None:
+        """Run one dispatch and a memory barrier; with ``profile`` set, add its GPU ms to it."""
+        if self.profile is None:
+            dispatch()
+            self.ctx.memory_barrier()
+            return
+        if self._query is None:
+            self._query = self.ctx.query(time=True)
+        with self._query:
+            dispatch()
+            self.ctx.memory_barrier()
+        self.profile[name] = self.profile.get(name, 0.0) + self._query.elapsed / 1e6
 
     def _settle(self, passes: int) -> None:
         """After an odd pass count the result is in the scratch buffers: swap the names."""
@@ -187,7 +257,7 @@ class GpuRadixSort:
         """Sort the first ``count[0]`` entries, a count that stays on the GPU (needs ``indirect=True``).
 
         count: buffer whose first uint is n (≤ ``capacity``); dispatch: buffer holding the indirect
-        dispatch command (ceil(n / 2048), 1, 1) at byte ``dispatch_offset``; max_n: an upper bound
+        dispatch command (ceil(n / ``block``), 1, 1) at byte ``dispatch_offset``; max_n: an upper bound
         of n (sizes nothing, checked against capacity); key_bits: significant low bits of the keys;
         swap: as in :meth:`sort`.
         """
@@ -197,7 +267,6 @@ class GpuRadixSort:
             raise ValueError(f"sort_indirect: up to {max_n} entries, capacity {self.capacity}")
         src = (self.keys, self.values)
         dst = (self._keys2, self._values2)
-        barrier = self.ctx.memory_barrier
         count.bind_to_storage_buffer(5)
         self._hist.bind_to_storage_buffer(4)
         self._totals.bind_to_storage_buffer(6)
@@ -212,12 +281,9 @@ class GpuRadixSort:
             dst[1].bind_to_storage_buffer(3)
             self._count["u_shift"] = shift
             self._scatter["u_shift"] = shift
-            self._count.run_indirect(dispatch, dispatch_offset)
-            barrier()
-            self._scan.run(1 << self.digit_bits)
-            barrier()
-            self._scatter.run_indirect(dispatch, dispatch_offset)
-            barrier()
+            self._timed("count", lambda: self._count.run_indirect(dispatch, dispatch_offset))
+            self._timed("scan", lambda: self._scan.run(1 << self.digit_bits))
+            self._timed("scatter", lambda: self._scatter.run_indirect(dispatch, dispatch_offset))
             src, dst = dst, src
         self._settle(passes)
 

@@ -31,9 +31,12 @@ and 3 over the pairs.
 
 Buffer sizes. The pair count is only known on the GPU. Pairs past the sort's capacity are dropped
 and counted: after a change of splat content, slot count or image size (``sync``) the host reads the
-total at once and redoes the frame with larger buffers if needed; otherwise it reads the *previous*
-frame's total (finished by then) before starting a frame and grows ahead (1.5× headroom), so a
-sudden camera move that more than outgrows the headroom can drop pairs for one frame.
+total at once and redoes the frame with larger buffers if needed; otherwise it reads the total of
+the frame *before the previous one* (finished by then: each frame has its own status buffer, a ring
+of ``STATUS_RING``, so the read never waits for the GPU and frames launched back to back overlap
+the CPU's work with the GPU's) and grows ahead (1.5× headroom), so a sudden camera move that more
+than outgrows the headroom can drop pairs for two frames. With the camera still, the host reads the
+last frame's total at once and redoes it if it dropped pairs.
 
 Depth is quantised to ``DEPTH_BITS`` bits linearly over the frame's visible depth range; splats
 closer in depth than that step composite in slot order (later slot in front, as back-to-front
@@ -62,8 +65,9 @@ TILE = 16
 GROUP = 256  # slots per workgroup in splat_project / splat_emit
 MAX_GROUPS = 65535  # glDispatchCompute limit on x
 HEADROOM = 1.5
-SORT_DIGIT_BITS = 5  # 4 forces 4-bit digits (more passes; benchmarks compare the two)
-DEPTH_BITS = {4: 23, 5: 24}  # depth key bits by digit width: whole passes with room for the sentinel
+STATUS_RING = 3  # status buffers in turn: a frame's total is read two frames later without a stall
+SORT_DIGIT_BITS = 8  # widest first: 8 (subgroup ballots), else 5, else 4; benchmarks compare them
+DEPTH_BITS = {4: 23, 5: 24, 8: 23}  # depth key bits by digit width: whole passes with room for the sentinel
 _RESET = np.array([0, 0xFFFFFFFF, 0, 0], np.uint32).tobytes()  # pairs, zmin, zmax, total
 
 
@@ -92,7 +96,9 @@ class TileRasterizer:
         self.sorter = GpuRadixSort(ctx, capacity, digit_bits=SORT_DIGIT_BITS, indirect=True)
         self.splat_sorter = GpuRadixSort(ctx, 1024, digit_bits=SORT_DIGIT_BITS)
         self.depth_bits = DEPTH_BITS[self.splat_sorter.digit_bits]
-        self.status = ctx.buffer(reserve=64)
+        self._ring = [ctx.buffer(reserve=64) for _ in range(STATUS_RING)]
+        self._frame = 0
+        self.status = self._ring[0]
         self.proj = ctx.buffer(reserve=32 * 1024)
         self.meta = ctx.buffer(reserve=16 * 1024)
         self.bsum = ctx.buffer(reserve=4 * 64)
@@ -101,7 +107,7 @@ class TileRasterizer:
         self.pairs = 0  # total tile pairs of the last frame read back (lags one frame in steady state)
         self.syncs = 0  # frames that read their pair count back at once
         self.upload = 0  # bytes written from the CPU in the last prepare/draw
-        self._pending_check = False  # a frame was emitted whose total has not been read yet
+        self._unchecked: list[Any] = []  # status buffers of frames whose total is unread, oldest first
         self.profile: dict[str, float] | None = None  # set to {} to collect GPU ms per stage (stalls)
         self._query = None
         self._sync_key: tuple | None = None
@@ -110,7 +116,8 @@ class TileRasterizer:
     def nbytes(self) -> int:
         img = self.image.width * self.image.height * 8 if self.image is not None else 0
         sort = sum(srt.capacity * 16 + srt._hist.size for srt in (self.sorter, self.splat_sorter))
-        return sort + self.proj.size + self.meta.size + self.bsum.size + self.ranges.size + self.status.size + img
+        status = sum(b.size for b in self._ring)
+        return sort + self.proj.size + self.meta.size + self.bsum.size + self.ranges.size + status + img
 
     def _raster_prog(self, fmt: str, blend: bool) -> Any:
         prog = self._raster.get((fmt, blend))
@@ -139,23 +146,24 @@ class TileRasterizer:
             fn()
         self.profile[name] = self.profile.get(name, 0.0) + self._query.elapsed / 1e6
 
-    def _read_total(self) -> int:
-        return int(np.frombuffer(self.status.read(4, offset=12), np.uint32)[0])
+    def _read_total(self, status: Any = None) -> int:
+        status = self.status if status is None else status
+        return int(np.frombuffer(status.read(4, offset=12), np.uint32)[0])
 
-    def overflowed(self) -> bool:
-        """Whether the last unchecked frame dropped pairs; grows the buffers for the next one.
+    def overflowed(self, lag: int = 0) -> bool:
+        """Whether an unchecked frame dropped pairs; grows the buffers for the next one.
 
-        Reads that frame's total (finished on the GPU by the time the next frame starts, so this does
-        not stall); after True the next :meth:`prepare` counts synchronously.
+        Reads the totals of the frames not yet checked but the newest ``lag`` (0: all, which waits for
+        the last frame; :meth:`prepare` passes 1, whose reads find their frames finished). After True
+        the next :meth:`prepare` counts synchronously.
         """
-        if not self._pending_check:
-            return False
-        self._pending_check = False
-        self.pairs = self._read_total()
-        over = self.pairs > self.sorter.capacity
-        if self.pairs * HEADROOM > self.sorter.capacity:
-            self.sorter.reserve(int(self.pairs * HEADROOM) + 1)
-        self._force_sync = over
+        over = False
+        while len(self._unchecked) > lag:
+            self.pairs = self._read_total(self._unchecked.pop(0))
+            over = over or self.pairs > self.sorter.capacity
+            if self.pairs * HEADROOM > self.sorter.capacity:
+                self.sorter.reserve(int(self.pairs * HEADROOM) + 1)
+        self._force_sync = self._force_sync or over
         return over
 
     def prepare(self, camera: Camera, n: int, bind_common: Any, sync: bool = False) -> None:
@@ -180,7 +188,9 @@ class TileRasterizer:
         self.ranges = self._ensure(self.ranges, 8 * ntiles, ctx)
         self.splat_sorter.reserve(n)
         key = (n, w, h)
-        self.overflowed()  # the last frame's total, if unread: grows ahead, may set _force_sync
+        self.overflowed(lag=1)  # totals of frames before the last, if unread: grows ahead, may set _force_sync
+        self.status = self._ring[self._frame % STATUS_RING]
+        self._frame += 1
         sync = sync or key != self._sync_key or self._force_sync
         self._force_sync = False
         self.upload = 0
@@ -194,6 +204,7 @@ class TileRasterizer:
         self.emit_count["u_n"] = n
         scan["u_blocks"] = groups
         scan["u_ntiles"] = ntiles
+        scan["u_sort_block"] = self.sorter.block
         emit["u_n"] = n
         emit["u_tiles_x"] = tiles[0]
         emit["u_sentinel"] = ntiles
@@ -244,7 +255,8 @@ class TileRasterizer:
             if self.pairs <= self.sorter.capacity:
                 break
             self.sorter.reserve(int(self.pairs * HEADROOM) + 1)
-        self._pending_check = not sync
+        if not sync:
+            self._unchecked.append(self.status)
         self._sync_key = key
         # the status buffer holds n at 0 and the dispatch sizes at 16 (sort) and 32 (ranges)
         cap = self.sorter.capacity
@@ -320,7 +332,7 @@ class TileRasterizer:
 
     def release(self) -> None:
         for o in (self.project, self.depth_prog, self.emit_count, self.scan, self.emit, self.ranges_prog, self.composite_vao, self.composite,
-                  self.status, self.proj, self.meta, self.bsum, self.ranges, *self._raster.values()):
+                  *self._ring, self.proj, self.meta, self.bsum, self.ranges, *self._raster.values()):
             o.release()
         self._query = None  # moderngl 5.13 queries have no release(); dropped with the object
         self.sorter.release()

@@ -147,10 +147,54 @@ def time_ours(
     )
     if sp._tiles is not None:
         info["sort_digit_bits"] = sp._tiles.sorter.digit_bits
+        info["depth_bits"] = sp._tiles.depth_bits
     sp.release()
     fbo.release()
     ctx.release()
     return t_b2b, t_sync / frames, sort_s / 5, img, info
+
+
+def time_sort(digit_bits: int, n: int, key_bits: int, reps: int = 10, check: bool = True) -> dict:
+    """The GPU radix sort alone: ms per sort (GL timer query, median of ``reps``), per-kernel ms, and
+    whether its order equals np.argsort's stable order (``check``) on n random ``key_bits``-bit keys."""
+    from engine.render import splat_sort
+    from engine.render.context import headless_context
+    from engine.render.splat_sort import GpuRadixSort, argsort_reference
+
+    ctx = headless_context(430)
+    sorter = GpuRadixSort(ctx, n, digit_bits=digit_bits)
+    keys = np.random.default_rng(n + key_bits).integers(0, 2**key_bits, n, dtype=np.uint64).astype(np.uint32)
+    values = np.arange(n, dtype=np.uint32)
+    # the input is uploaded once and copied on the GPU before each sort: a buffer the CPU writes
+    # often may be kept in host memory by the driver, which made the first version of this 4× slower
+    src_keys, src_values = ctx.buffer(keys.tobytes()), ctx.buffer(values.tobytes())
+    query = ctx.query(time=True)
+    times = []
+    for r in range(reps + 1):
+        ctx.copy_buffer(sorter.keys, src_keys)
+        ctx.copy_buffer(sorter.values, src_values)
+        ctx.finish()
+        sorter.profile = {} if r == reps else None
+        with query:
+            sorter.sort(n, key_bits, swap=True)
+        ctx.finish()
+        if r < reps:
+            times.append(query.elapsed / 1e6)
+    row = {
+        "sort_keys": n, "key_bits": key_bits, "digit_bits": sorter.digit_bits, "block": sorter.block,
+        "passes": sorter.passes(key_bits, even=False), "ballot_low_shared": splat_sort.BALLOT_LOW_SHARED, "sort_ms": round(float(np.median(times)), 3),
+        **{f"{k}_ms_profiled": round(v, 3) for k, v in sorter.profile.items()},
+    }
+    if check:
+        order = np.frombuffer(sorter.values.read(n * 4), np.uint32)
+        sorted_keys = np.frombuffer(sorter.keys.read(n * 4), np.uint32)
+        ref = argsort_reference(keys)
+        row["matches_stable_argsort"] = bool(np.array_equal(order, ref) and np.array_equal(sorted_keys, keys[ref]))
+    sorter.release()
+    src_keys.release()
+    src_values.release()
+    ctx.release()
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,12 +208,48 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", default="", help="folder for the two images (.npy) of each N")
     ap.add_argument("--skip-gsplat", action="store_true")
     ap.add_argument("--raster", nargs="+", choices=("quads", "compute"), default=["compute", "quads"])
-    ap.add_argument("--digit-bits", type=int, choices=(4, 5), default=5, help="compute path's radix digit width")
+    ap.add_argument(
+        "--digit-bits", type=int, nargs="+", choices=(4, 5, 8), default=[8],
+        help="compute path's radix digit widths to run (8 falls back to 5 then 4 where unsupported)",
+    )
+    ap.add_argument(
+        "--sort-bench", action="store_true",
+        help="first time the radix sort alone (18.4M 13-bit tile keys, 3M 24-bit depth keys) per digit width, "
+        "checked against a stable argsort",
+    )
+    ap.add_argument(
+        "--depth-bits", type=int, nargs="+", default=[0],
+        help="depth key bits of the compute path's splat sort to run (0: its default for the digit width)",
+    )
+    ap.add_argument(
+        "--ballot-shared", nargs="+", choices=("low", "high"), default=["low"],
+        help="8-bit scatter variants to run: one shared array (low) or three (high)",
+    )
     args = ap.parse_args(argv)
-    from engine.render import splat_tiles
+    from engine.render import splat_sort, splat_tiles
 
-    splat_tiles.SORT_DIGIT_BITS = args.digit_bits
+    defaults = dict(splat_tiles.DEPTH_BITS)
+    variants = [
+        (bits, depth, shared)
+        for bits in args.digit_bits
+        for depth in args.depth_bits
+        for shared in (args.ballot_shared if bits == 8 else ["low"])
+    ]
+
+    def configure(bits: int, depth: int, shared: str) -> None:
+        splat_tiles.SORT_DIGIT_BITS = bits
+        splat_tiles.DEPTH_BITS.update(defaults)
+        if depth:
+            splat_tiles.DEPTH_BITS[bits] = depth
+        splat_sort.BALLOT_LOW_SHARED = shared == "low"
+
     w, h = args.size
+    if args.sort_bench:
+        for bits in args.digit_bits:
+            for shared in args.ballot_shared if bits == 8 else ["low"]:
+                configure(bits, 0, shared)
+                for n, key_bits in ((18_400_000, 13), (3_000_000, splat_tiles.DEPTH_BITS[bits] + 1)):
+                    print(json.dumps(time_sort(bits, n, key_bits)), flush=True)
     for n in args.splats:
         scene = benchmark_scene(n)
         g_s = g_img = None
@@ -177,7 +257,10 @@ def main(argv: list[str] | None = None) -> int:
             g_s, g_img = time_gsplat(scene, benchmark_camera(w, h, 0), args.frames)
             if args.save:
                 np.save(f"{args.save}/gsplat_{n}.npy", g_img[..., :3].astype(np.float16))
-        for raster in args.raster:
+        runs = [(r, v) for r in args.raster for v in (variants if r == "compute" else [(0, 0, "")])]
+        for raster, (bits, depth, shared) in runs:
+            if bits:
+                configure(bits, depth, shared)
             try:
                 ours_s, ours_sync_s, sort_s, ours_img, info = time_ours(scene, w, h, args.frames, raster)
             except Exception as exc:  # noqa: BLE001 - report and go on with the other rasteriser
@@ -187,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
                 "splats": n, "size": f"{w}x{h}", "raster": raster, "ours_ms": round(ours_s * 1e3, 3),
                 "ours_ms_finish_each": round(ours_sync_s * 1e3, 3), "ours_prepare_ms": round(sort_s * 1e3, 3),
                 "ours_fps": round(1.0 / ours_s, 1), **info,
+                **({"ballot_low_shared": splat_sort.BALLOT_LOW_SHARED} if bits == 8 else {}),
             }
             if g_s is not None:
                 row.update(
@@ -195,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
                     psnr_alpha_db=round(psnr(ours_img[..., 3], g_img[..., 3]), 2),
                 )
             if args.save:
-                np.save(f"{args.save}/ours_{raster}_{n}.npy", ours_img[..., :3].astype(np.float16))
+                np.save(f"{args.save}/ours_{raster}{bits or ''}{shared}{depth or ''}_{n}.npy", ours_img[..., :3].astype(np.float16))
             print(json.dumps(row), flush=True)
     return 0
 
