@@ -17,8 +17,11 @@ splats, pending generations, last delta size) in a window. The game's own text
 statistics, only the game's text, so they depend on nothing but the world and the camera.
 
 In a window, things that move are drawn at the presenter's interpolated transforms (between the
-last two ticks), and on software GL (llvmpipe) the splat layer is drawn at half size and upscaled
-(``render_scale``, ``$ANCHORWORLD_SPLAT_SCALE``); headless frames use tick transforms and full size.
+last two ticks), and on software GL (llvmpipe) the splat layer is drawn at reduced size and
+upscaled: half size to start with, then a :class:`ResolutionGovernor` picks the size that holds
+``SOFTWARE_TARGET_FPS`` (llvmpipe's splat cost is mostly per pixel; a machine whose cores are busy
+with other work gets a softer picture rather than a slide show). ``$ANCHORWORLD_SPLAT_SCALE`` fixes
+the size instead. Headless frames use tick transforms and full size, always.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from typing import Any
 import numpy as np
 
 MODES = ("splats", "proxies", "both")
+SCALES = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.85, 1.0)  # splat-layer sizes the governor steps through
+SOFTWARE_TARGET_FPS = 20.0  # what the governor holds on software GL (the loop's target there is 15)
 _installed = False
 
 
@@ -92,7 +97,10 @@ class SplatView:
         self._slots_changed = False
         self._low: tuple[Any, Any, Any] | None = None  # reduced-size target (colour, depth, fbo)
         software = any(k in str(self.ctx.info.get("GL_RENDERER", "")).lower() for k in ("llvmpipe", "softpipe"))
-        self.render_scale = float(os.environ.get("ANCHORWORLD_SPLAT_SCALE", "0.5" if software else "1.0"))
+        fixed = os.environ.get("ANCHORWORLD_SPLAT_SCALE")
+        self.render_scale = float(fixed or ("0.5" if software else "1.0"))
+        # dynamic resolution on software GL only, unless the size is fixed
+        self.governor = ResolutionGovernor(self.render_scale) if software and not fixed else None
         self.game.input.bind("toggle_view", "key:v")
         self.game.input.bind("toggle_stats", "key:f3")
         # Catch up: what the stage has already sent, then the world as it is now (a loaded game
@@ -193,6 +201,9 @@ class SplatView:
             finally:
                 ctx.wireframe = False
         now = time.perf_counter()
+        if self.governor is not None and not self.wait:
+            self.governor.scale = self.render_scale  # whoever set it last (a test, a menu) is the start
+            self.render_scale = self.governor.update(now - self._last)
         self.fps = 0.9 * self.fps + 0.1 / max(now - self._last, 1e-6) if self.fps else 1.0 / max(now - self._last, 1e-6)
         self._last = now
         lines = [str(s) for s in self.game.vars.get("hud", [])] if isinstance(self.game.vars.get("hud"), list) else []
@@ -263,7 +274,8 @@ class SplatView:
 
     def stats_line(self) -> str:
         """FPS, view mode, splat count, pending generations and the last delta's size."""
-        return (f"{self.fps:5.1f} fps | view {self.mode} (V) | {self.stage.splat_count()} splats | "
+        return (f"{self.fps:5.1f} fps | view {self.mode} (V) | {self.stage.splat_count()} splats "
+                f"at {self.render_scale:.0%} | "
                 f"{self.stage.pending} pending | last delta {self.stage.last_delta_bytes} B")
 
     def release(self) -> None:
@@ -271,6 +283,45 @@ class SplatView:
         self._release_low()
         for p in (self.splats, self.pending_proxies, self.all_proxies, self.overlay):
             p.release()
+
+
+class ResolutionGovernor:
+    """Dynamic resolution for the splat layer: one step down ``SCALES`` while frames are slower than
+    ``target_fps``, one step up when the next size would still be well within it.
+
+    Each change is followed by ``settle`` frames of fresh measurement (a smoothed frame period), so
+    a steady load gives a steady size, not an oscillation. The step-up test assumes the frame
+    period grows with the pixel count (scale²), which overestimates it (ticks, the sort and
+    uploads do not grow), so it errs toward staying put.
+    """
+
+    def __init__(self, scale: float, target_fps: float = SOFTWARE_TARGET_FPS, lowest: float = SCALES[0],
+                 highest: float = SCALES[-1], settle: int = 8) -> None:
+        self.scale = float(scale)
+        self.period = 1.0 / float(target_fps)
+        self.ladder = [s for s in SCALES if lowest <= s <= highest]
+        self.settle = int(settle)
+        self.frames = 0
+        self.smoothed: float | None = None
+
+    def update(self, frame_seconds: float) -> float:
+        """Record one frame's period (seconds since the last); returns the scale for the next frame."""
+        dt = float(frame_seconds)
+        if not dt > 0.0 or dt > 5.0:  # a stall (a breakpoint, a resize, loading): not a load level
+            return self.scale
+        self.smoothed = dt if self.smoothed is None else self.smoothed + 0.25 * (dt - self.smoothed)
+        self.frames += 1
+        if self.frames < self.settle:
+            return self.scale
+        i = min(range(len(self.ladder)), key=lambda k: abs(self.ladder[k] - self.scale))
+        new = self.scale
+        if self.smoothed > self.period and i > 0:
+            new = self.ladder[i - 1] if self.ladder[i] >= self.scale else self.ladder[i]
+        elif i + 1 < len(self.ladder) and self.smoothed * (self.ladder[i + 1] / self.scale) ** 2 < 0.9 * self.period:
+            new = self.ladder[i + 1]
+        if new != self.scale:
+            self.scale, self.frames, self.smoothed = new, 0, None
+        return self.scale
 
 
 def _states() -> tuple[str, ...]:

@@ -8,7 +8,8 @@ One JSON object with:
   tracking, world-model stage), simulating only, after a warm-up;
 - ``fps``: frames per second of the real-time loop (fixed 60 Hz ticks with an accumulator, headless
   EGL render of splats + pending proxies at ``--size`` each frame, the splat layer at
-  ``splat_render_scale`` of it as in a window) while the player walks a circle through the village
+  ``splat_render_scale`` of it as in a window: on software GL the view's dynamic resolution picks
+  it, ``splat_render_scale_mean`` is its mean over the loop) while the player walks a circle through the village
   and it rains; ``sim_hz_in_loop``: ticks per wall second in that loop (60 when
   the simulation keeps up);
 - ``input_to_visible_ms_p50`` / ``_p95``: every second a script, as on an input, gives the anchor
@@ -139,6 +140,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     frame_ms: list[float] = []
     render_ms: list[float] = []
     ticks_ms: list[float] = []
+    scales: list[float] = []
     load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     worker_pid = stage._proc.pid if stage._proc is not None else None
     worker_cpu0 = _cpu_seconds(worker_pid)
@@ -175,6 +177,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         frame_ms.append((done - now) * 1000.0)
         render_ms.append((done - drawing) * 1000.0)
         ticks_ms.append((drawing - now) * 1000.0)
+        scales.append(view.render_scale)
         if probe is not None:
             uid, key, t_in = probe
             a = stage.anchors.get(uid)
@@ -218,6 +221,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "splats": stats["splats"],
         "sort": stats["sort"],
         "splat_render_scale": view.render_scale,
+        "splat_render_scale_mean": round(float(np.mean(scales)), 3) if scales else view.render_scale,
         "size": f"{args.size[0]}x{args.size[1]}",
         "seconds": round(elapsed, 1),
         "device": device,
