@@ -3,17 +3,22 @@
 Determinism (DESIGN.md): the Gaussians of a spec are bit-identical whether it is generated alone
 or in a batch of any size, with any torch thread count, on the same device type. How:
 
-- inputs are built in float64 numpy (``model.encode``), vectorised over a chunk of entities with
-  equal anchor counts but elementwise identical to the one-entity-at-a-time reference
-  (``model.encode_reference``), so they do not depend on the batch;
-- on the CPU each entity runs through the network alone, with a fixed shape (1, N, D), and with
-  torch pinned to one thread for the call (GEMM kernels may split reductions differently with
-  more threads); entities are independent, so this costs no accuracy and little speed at this
-  model size (``_run_reference`` is the plain per-entity twin, kept for the comparison test);
-- on CUDA entities are grouped by anchor count and run in chunks of a fixed size ``CUDA_CHUNK``,
-  padded with copies of the chunk's first entity, so every launch has the same shape whatever the
-  batch size (cuBLAS picks its kernels from the shapes). Inputs go to the device in one copy per
-  chunk, the Fourier features and the decode run there, and the outputs come back in one copy.
+- on the CPU, inputs are built in float64 numpy (``model.encode``), vectorised over a chunk of
+  entities with equal anchor counts but elementwise identical to the one-entity-at-a-time
+  reference (``model.encode_reference``); each entity then runs through the network alone, with
+  a fixed shape (1, N, D), and with torch pinned to one thread for the call (GEMM kernels may split
+  reductions differently with more threads); ``_run_reference`` is the plain per-entity twin;
+- on CUDA (``_run_device``) entities are grouped by anchor count and run in chunks of a fixed size
+  ``CUDA_CHUNK``, padded with copies of the chunk's first entity, so every launch has the same shape
+  whatever the batch size (cuBLAS picks its kernels from the shapes). The host packs one row of
+  numbers per entity (``device_inputs.entity_params``) and copies them to the device; the encoding (``device_inputs.encode_on_device``), the network and the decode of a chunk run on
+  the device as one CUDA-graph replay (the same kernels as the eager run, captured once per
+  (anchor count, lod)); the outputs come back in one copy per chunk. The host packs the next chunk
+  while the device runs one and splits finished chunks while it runs the rest. ``_run_chunked`` is its plain twin (``model.encode`` on the host + ``model.decode``).
+
+When the Generator starts on a device it checks the fast path against the plain one on a fixed
+probe set (``device_check``); if they disagree (for example because the model's input features
+changed and ``device_inputs`` was not updated) it uses the plain path (``device_path``).
 
 Outputs are cached, keyed by (model version, lod, spec.key()) where the key holds the seed, the
 proxy and the quantised state — the model only ever sees the quantised state.
@@ -22,29 +27,42 @@ proxy and the quantised state — the model only ever sees the quantised state.
 from __future__ import annotations
 
 import threading
+import warnings
 from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import nullcontext as _nullcontext
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from engine.splats.gaussians import GaussianSet
-from worldmodel.anchors import LODS, anchor_count
+from engine.splats.vocab import SHAPES
+from worldmodel import model as wm
+from worldmodel.anchors import LODS, MAX_ANCHORS, MIN_ANCHORS, anchor_count
 from worldmodel.checkpoint import load_inference
+from worldmodel.device_inputs import Template, encode_on_device, entity_params, param_cols, template
 from worldmodel.model import Encoded, decode, encode, encode_reference, rgb_to_sh0
 from worldmodel.spec import ProxySpec
 
 CUDA_CHUNK = 64
 CPU_ENCODE_CHUNK = 64  # entities encoded together on the CPU (bounded host memory)
+FLOATS_PER_GAUSSIAN = 14  # means 3, scales 3, quats 4, opacity 1, SH degree 0 colour 3
+ANCHOR_COUNTS = tuple(1 << k for k in range(MIN_ANCHORS.bit_length() - 1, MAX_ANCHORS.bit_length()))  # 16 … 256
 _THREAD_LOCK = threading.Lock()
 
 
 class Generator:
     """The world model for inference.
 
-    ``Generator(checkpoint=None, device="cpu", cache_size=4096)``: ``checkpoint`` None loads the
-    shipped ``worldmodel/checkpoints/worldmodel.pt``; a corrupt or mismatched file raises
-    ``InputError`` naming the file and the field.
+    ``Generator(checkpoint=None, device="cpu", cache_size=4096, graphs=True)``: ``checkpoint`` None
+    loads the shipped ``worldmodel/checkpoints/worldmodel.pt``; a corrupt or mismatched file raises
+    ``InputError`` naming the file and the field. ``graphs``: on CUDA, replay each chunk as a captured
+    CUDA graph (False: run the same kernels eagerly; both give the same bits).
+
+    ``device_path`` says how a non-CPU device runs: ``"graph"``, ``"eager"`` or ``"reference"`` (the
+    plain path, used when the fast path failed its start-up check ``device_check``).
 
     Example::
 
@@ -52,13 +70,25 @@ class Generator:
         [gs] = gen.generate([ProxySpec("box", (0.5, 0.5, 0.5), "brick", style_seed=7)])
     """
 
-    def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu", cache_size: int = 4096) -> None:
+    def __init__(self, checkpoint: str | Path | None = None, device: str = "cpu", cache_size: int = 4096,
+                 graphs: bool = True) -> None:
         self.model, self.version, self.meta = load_inference(checkpoint)
         self.device = torch.device(device)
         self.model.to(self.device)
         self.cfg = self.model.cfg
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[tuple, GaussianSet] = OrderedDict()
+        self._lock = threading.Lock()  # the device path's staging buffers and graphs are shared state
+        self._graphs: dict[tuple[int, int], _ChunkGraph] = {}
+        self._graph_pool = None
+        self._templates: dict[int, Template] = {}
+        self._stage_in: torch.Tensor | None = None
+        self._stage_out: torch.Tensor | None = None
+        self.device_check: dict = {}
+        self.device_path = "cpu"
+        if self.device.type != "cpu":
+            self.device_path = "graph" if graphs and self.device.type == "cuda" else "eager"
+            self._check_device_path()
 
     def generate(self, specs: list[ProxySpec], lod: int = 0) -> list[GaussianSet]:
         """GaussianSets (anchor-local frame, SH degree 0) for ``specs`` at level of detail ``lod``.
@@ -105,7 +135,9 @@ class Generator:
                         return self._run_cpu(specs, lod)
                 finally:
                     torch.set_num_threads(threads)
-        return self._run_chunked(specs, lod)
+        if self.device_path == "reference":
+            return self._run_chunked(specs, lod)
+        return self._run_device(specs, lod, graphs=self.device_path == "graph")
 
     @staticmethod
     def _groups(specs: list[ProxySpec], lod: int, size: int) -> list[list[int]]:
@@ -114,6 +146,8 @@ class Generator:
         for i, s in enumerate(specs):
             groups.setdefault(anchor_count(s.shape, s.half_extents, lod), []).append(i)
         return [idx[c0:c0 + size] for idx in groups.values() for c0 in range(0, len(idx), size)]
+
+    # --- CPU ----------------------------------------------------------------------------------
 
     def _run_cpu(self, specs: list[ProxySpec], lod: int) -> list[GaussianSet]:
         """CPU: encode a chunk at once, then network + decode per entity at shape (1, N, ·)."""
@@ -129,16 +163,6 @@ class Generator:
         with torch.inference_mode():
             return [self._decode_to_sets(encode_reference([s], lod, self.cfg, self.device), 1)[0] for s in specs]
 
-    def _run_chunked(self, specs: list[ProxySpec], lod: int) -> list[GaussianSet]:
-        """The CUDA path: fixed-size chunks of entities with equal anchor counts (runs on any device)."""
-        res: list[GaussianSet | None] = [None] * len(specs)
-        with torch.inference_mode():
-            for idx in self._groups(specs, lod, CUDA_CHUNK):
-                enc = encode([specs[i] for i in idx], lod, self.cfg, self.device, pad_to=CUDA_CHUNK, device_features=True)
-                for i, gs in zip(idx, self._decode_to_sets(enc, len(idx)), strict=True):
-                    res[i] = gs
-        return res  # type: ignore[return-value]
-
     def _decode_to_sets(self, enc: Encoded, keep: int) -> list[GaussianSet]:
         """Network + decode on the model's device; the first ``keep`` entities come back in one copy."""
         g = decode(self.model(enc), enc)
@@ -150,6 +174,217 @@ class Generator:
                         np.ascontiguousarray(host[b, :, 11:14])[:, None, :])
             for b in range(keep)
         ]
+
+    # --- devices: the plain twin --------------------------------------------------------------
+
+    def _run_chunked(self, specs: list[ProxySpec], lod: int) -> list[GaussianSet]:
+        """Plain twin of the device path: fixed-size chunks encoded on the host by ``model.encode``
+        (Fourier features on the device), ``model.decode``; one launch per op (runs on any device)."""
+        res: list[GaussianSet | None] = [None] * len(specs)
+        with torch.inference_mode():
+            for idx in self._groups(specs, lod, CUDA_CHUNK):
+                enc = encode([specs[i] for i in idx], lod, self.cfg, self.device, pad_to=CUDA_CHUNK, device_features=True)
+                for i, gs in zip(idx, self._decode_to_sets(enc, len(idx)), strict=True):
+                    res[i] = gs
+        return res  # type: ignore[return-value]
+
+    # --- devices: the fast path ---------------------------------------------------------------
+
+    def _run_device(self, specs: list[ProxySpec], lod: int, graphs: bool = False) -> list[GaussianSet]:
+        """The device path: one row of parameters per entity, encode + network + decode on the
+        device per fixed-size chunk (a CUDA-graph replay when ``graphs``), one copy back per chunk.
+        Runs on any device (``graphs`` needs CUDA); bit-identical with and without graphs.
+
+        On CUDA the host packs chunk c+1 while the device runs chunk c, and splits chunk c's
+        outputs into GaussianSets while the device runs the later ones."""
+        cuda = self.device.type == "cuda"
+        with self._lock, torch.inference_mode(), torch.cuda.device(self.device) if cuda else _nullcontext():
+            chunks = self._groups(specs, lod, CUDA_CHUNK)
+            cols = param_cols(self.cfg)
+            stage_in = self._host_in(len(chunks) * CUDA_CHUNK * cols).view(len(chunks), CUDA_CHUNK, cols)
+            counts = [anchor_count(specs[idx[0]].shape, specs[idx[0]].half_extents, lod) for idx in chunks]
+            sizes, total = [], 0  # per chunk: (kept rows, output floats per entity, offset in the host output)
+            for idx, n in zip(chunks, counts, strict=True):
+                per = n * LODS[lod][1] * FLOATS_PER_GAUSSIAN
+                sizes.append((len(idx), per, total))
+                total += len(idx) * per
+            host_out = self._host_out(total)
+            done = []
+            for c, idx in enumerate(chunks):
+                p = entity_params([specs[i] for i in idx], lod, self.cfg)
+                rows = stage_in[c].numpy()
+                rows[:len(idx)] = p
+                rows[len(idx):] = p[0]  # pad with the first entity: fixed launch shapes
+                keep, per, o = sizes[c]
+                out = self._chunk(counts[c], lod, graphs)(stage_in[c].to(self.device, non_blocking=cuda))
+                host_out[o:o + keep * per].copy_(out[:keep].reshape(-1), non_blocking=cuda)
+                if cuda:
+                    done.append(torch.cuda.Event())
+                    done[-1].record()
+            flat = host_out.numpy()
+            res: list[GaussianSet | None] = [None] * len(specs)
+            for c, (idx, (_, per, o)) in enumerate(zip(chunks, sizes, strict=True)):
+                if cuda:
+                    done[c].synchronize()
+                for j, i in enumerate(idx):
+                    res[i] = _gaussian_set(flat[o + j * per:o + (j + 1) * per].copy())
+            return res  # type: ignore[return-value]
+
+    def _host_in(self, n: int) -> torch.Tensor:
+        """A host float64 buffer of ``n`` values for the parameters (pinned and reused on CUDA)."""
+        if self.device.type != "cuda":
+            return torch.empty(n, dtype=torch.float64)
+        if self._stage_in is None or self._stage_in.numel() < n:
+            self._stage_in = torch.empty(max(n, 1 << 16), dtype=torch.float64, pin_memory=True)
+        return self._stage_in[:n]
+
+    def _host_out(self, n: int) -> torch.Tensor:
+        """A host float32 buffer of ``n`` values for the outputs (pinned and reused on CUDA)."""
+        if self.device.type != "cuda":
+            return torch.empty(n, dtype=torch.float32)
+        if self._stage_out is None or self._stage_out.numel() < n:
+            self._stage_out = torch.empty(max(n, 1 << 20), dtype=torch.float32, pin_memory=True)
+        return self._stage_out[:n]
+
+    def _chunk(self, n: int, lod: int, graphs: bool) -> Callable[[torch.Tensor], torch.Tensor]:
+        """The chunk function for anchor count ``n`` at ``lod``: parameters (CUDA_CHUNK, cols) →
+        packed outputs (CUDA_CHUNK, n·G·14) on the device (see ``_gaussian_set`` for the layout)."""
+        if n not in self._templates:
+            self._templates[n] = template(n, self.cfg, self.device)
+        tpl = self._templates[n]
+        consts = _decode_constants(self.device)
+
+        def forward(p: torch.Tensor) -> torch.Tensor:
+            enc = encode_on_device(p, lod, tpl)
+            return decode_packed(self.model(enc), enc, consts)
+
+        if not graphs:
+            return forward
+        key = (n, lod)
+        if key not in self._graphs:
+            if self._graph_pool is None:
+                self._graph_pool = torch.cuda.graph_pool_handle()
+            self._graphs[key] = _ChunkGraph(forward, (CUDA_CHUNK, param_cols(self.cfg)), self.device, self._graph_pool)
+        return self._graphs[key]
+
+    def _check_device_path(self) -> None:
+        """Compare the fast device path with its plain twin on a fixed probe set (every shape, two
+        sizes, lods 0 and 2) and capture the CUDA graphs of every (anchor count, lod). If the fast
+        path disagrees, use the plain one; if a capture fails, run the fast path eagerly; warn."""
+        probe = [ProxySpec(shape, he, mat, seed, st) for seed, (shape, he, mat, st) in enumerate(
+            (shape, he, mat, st) for shape in SHAPES
+            for he, mat, st in (((0.5, 0.4, 0.6), "brick", (0.0, 0.3, 0.0, 0.0)),
+                                ((1.5, 0.8, 1.1), "grass", (0.5, 0.0, 0.2, 0.9))))]
+        check: dict = {"probe_entities": len(probe)}
+        fast: dict[int, list[GaussianSet]] = {}
+        try:
+            for lod in (0, 2):
+                ref = self._run_chunked(probe, lod)
+                fast[lod] = self._run_device(probe, lod, graphs=False)
+                diff = max(float(np.abs(getattr(a, f) - getattr(b, f)).max()) for a, b in zip(fast[lod], ref, strict=True)
+                           for f in ("means", "scales", "quats", "opacities", "sh"))
+                check[f"lod{lod}_bit_identical_to_plain"] = all(a.equals(b) for a, b in zip(fast[lod], ref, strict=True))
+                check[f"lod{lod}_max_abs_diff_to_plain"] = diff
+                if not diff <= 1e-3:
+                    raise RuntimeError(f"it differs from the plain path by {diff:.3g} at lod {lod}")
+        except Exception as e:  # noqa: BLE001 - any failure means: use the plain path
+            self._fall_back("reference", check, e)
+            return
+        if self.device_path == "graph":
+            try:
+                with torch.inference_mode(), torch.cuda.device(self.device):
+                    for k in range(len(LODS)):  # every graph now, not inside a frame's budget
+                        for n in ANCHOR_COUNTS:
+                            self._chunk(n, k, True)
+                for lod in (0, 2):
+                    graph = self._run_device(probe, lod, graphs=True)
+                    check[f"lod{lod}_graph_bit_identical_to_eager"] = all(
+                        a.equals(b) for a, b in zip(graph, fast[lod], strict=True))
+            except Exception as e:  # noqa: BLE001 - the same kernels run eagerly
+                self._fall_back("eager", check, e)
+                return
+        self.device_check = check
+
+    def _fall_back(self, path: str, check: dict, e: Exception) -> None:
+        warnings.warn(f"worldmodel.Generator: fast {self.device_path} path on {self.device} disabled "
+                      f"({type(e).__name__}: {e}); using the {path} path", RuntimeWarning, stacklevel=4)
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)  # nothing may still be writing into the staging buffers
+        check["error"] = f"{type(e).__name__}: {e}"
+        self.device_path = path
+        self._graphs.clear()
+        self.device_check = check
+
+
+class _ChunkGraph:
+    """``forward`` captured once as a CUDA graph with a static input of ``shape`` (float64)."""
+
+    def __init__(self, forward: Callable[[torch.Tensor], torch.Tensor], shape: tuple[int, int],
+                 device: torch.device, pool: object) -> None:
+        self.static_in = torch.zeros(shape, dtype=torch.float64, device=device)
+        side = torch.cuda.Stream(device)
+        side.wait_stream(torch.cuda.current_stream(device))
+        with torch.cuda.stream(side):  # warm-up off the capture: library handles, kernel choices
+            forward(self.static_in)
+        torch.cuda.current_stream(device).wait_stream(side)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph, pool=pool, capture_error_mode="thread_local"):
+            self.static_out = forward(self.static_in)
+
+    def __call__(self, p: torch.Tensor) -> torch.Tensor:
+        """Outputs for parameters ``p`` (the static input's shape); valid until the next call."""
+        self.static_in.copy_(p)
+        self.graph.replay()
+        return self.static_out
+
+
+def _decode_constants(device: torch.device) -> dict[str, torch.Tensor]:
+    """The constant tensors ``model.decode`` creates on each call, made once per device (a CUDA
+    graph cannot capture their host-to-device copies)."""
+    key = str(device)
+    if key not in _CONSTS:
+        _CONSTS[key] = {
+            "slot": torch.from_numpy(wm._SLOT_OFFSETS).to(device, torch.float32),
+            "scale_bias": torch.tensor([0.0, 0.0, -2.5], device=device, dtype=torch.float32),
+        }
+    return _CONSTS[key]
+
+
+_CONSTS: dict[str, dict[str, torch.Tensor]] = {}
+
+
+def decode_packed(raw: torch.Tensor, enc: Encoded, consts: dict[str, torch.Tensor]) -> torch.Tensor:
+    """``model.decode`` (the same ops in the same order) with its constants preallocated, packed for
+    the copy back: raw (B, N, G_MAX, RAW) → (B, M·14) float32, per entity means (M, 3), scales
+    (M, 3), quats (M, 4), opacities (M,), SH degree 0 (M, 3), M = N·G."""
+    g = enc.n_gauss
+    raw = raw[:, :, :g]
+    b, n = raw.shape[:2]
+    dt = raw.dtype
+    sp = enc.spacing.view(b, 1, 1, 1)
+    bound = enc.bound.view(b, 1, 1, 3)
+    qb = enc.base_quat.to(dt).view(b, n, 1, 4)
+    slot = consts["slot"][:g].to(dt).view(1, 1, g, 3)
+    start = enc.anchors.unsqueeze(2) + wm._rotate(qb, slot) * sp  # (B,N,G,3)
+    u0 = torch.atanh((start / bound).clamp(-wm.ATANH_LIMIT, wm.ATANH_LIMIT))
+    means = bound * torch.tanh(u0 + raw[..., 0:3] * sp / bound * 2.0)
+    s_min, s_max = wm.SCALE_MIN * sp, wm.SCALE_MAX * sp
+    scales = s_min + (s_max - s_min) * torch.sigmoid(raw[..., 3:6] - 1.0 + consts["scale_bias"].to(dt))
+    qd = torch.cat([F.softplus(raw[..., 6:7] + 3.0) + 0.05, raw[..., 7:10]], dim=-1)
+    quats = F.normalize(wm._qmul(qb.expand(-1, -1, g, -1), F.normalize(qd, dim=-1)), dim=-1)
+    opac = wm.OPACITY_MIN + (wm.OPACITY_MAX - wm.OPACITY_MIN) * torch.sigmoid(raw[..., 10] + 2.0)
+    base = enc.base_rgb.clamp(0.02, 0.98)
+    rgb = torch.sigmoid(raw[..., 11:14] + torch.logit(base).view(b, 1, 1, 3))
+    sh = rgb_to_sh0(rgb)
+    return torch.cat([means.reshape(b, -1), scales.reshape(b, -1), quats.reshape(b, -1), opac.reshape(b, -1),
+                      sh.reshape(b, -1)], dim=1).float()
+
+
+def _gaussian_set(row: np.ndarray) -> GaussianSet:
+    """A GaussianSet viewing one entity's packed outputs ``row`` (M·14,) float32 (no copies)."""
+    m = row.size // FLOATS_PER_GAUSSIAN
+    return GaussianSet(row[:3 * m].reshape(m, 3), row[3 * m:6 * m].reshape(m, 3), row[6 * m:10 * m].reshape(m, 4),
+                       row[10 * m:11 * m], row[11 * m:].reshape(m, 1, 3))
 
 
 def _row(enc: Encoded, b: int) -> Encoded:

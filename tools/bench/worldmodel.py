@@ -18,7 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batches", default="1,32,256", help="comma-separated batch sizes")
     p.add_argument("--devices", default="auto", help="cpu,cuda or auto (cpu + cuda when present)")
     p.add_argument("--checkpoint", default=None)
-    p.add_argument("--check", action="store_true", help="also check batch-vs-alone determinism on each device")
+    p.add_argument("--check", action="store_true",
+                   help="also check determinism on each device: 256 specs alone, in batches of 7 and in one batch "
+                        "(and on CUDA: CUDA graphs vs eager, fast path vs its plain twin)")
 
 
 def _specs(n: int, start: int) -> list:
@@ -35,7 +37,8 @@ def _specs(n: int, start: int) -> list:
 
 
 def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
-    """Yield one row per (device, batch size) and one wire-size row."""
+    """Yield per device a row on how it runs (and determinism rows with ``--check``), one row per
+    batch size, then one wire-size row."""
     import numpy as np
     import torch
 
@@ -45,28 +48,28 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         args.devices.split(",")
     gauss_counts = []
     for dev in devices:
+        t0 = time.perf_counter()
         gen = Generator(args.checkpoint, device=dev)
+        init_ms = (time.perf_counter() - t0) * 1e3
         gen.generate(_specs(4, 1))  # warm-up
         gpu = torch.cuda.get_device_name(0) if dev.startswith("cuda") else None
-        if args.check:  # determinism on this device: a batch of 64 vs the same specs one at a time
-            specs = _specs(64, 7)
-            gen.clear_cache()
-            batch = gen.generate(specs)
-            gen.clear_cache()
-            alone = [gen.generate([s])[0] for s in specs[:16]]
-            yield {"area": "worldmodel", "device": dev, "gpu": gpu, "deterministic_batch_vs_alone":
-                   all(a.equals(x) for a, x in zip(alone, batch, strict=False))}
+        info = {"device_path": gen.device_path, "init_ms": round(init_ms, 1)}
+        if dev != "cpu":
+            info["device_check"] = gen.device_check
+        yield {"area": "worldmodel", "device": dev, "gpu": gpu, **info}
+        if args.check:
+            yield from _check(gen, dev, gpu, args.checkpoint)
         for b in (int(x) for x in args.batches.split(",")):
             per = []
             reps = args.repeats if b <= 32 else max(2, args.repeats // 2)
             for r in range(reps):
                 specs = _specs(b, 1000 + 10 * b + r)
                 gen.clear_cache()
-                if dev == "cuda":
+                if dev.startswith("cuda"):
                     torch.cuda.synchronize()
                 t0 = time.perf_counter()
                 out = gen.generate(specs)
-                if dev == "cuda":
+                if dev.startswith("cuda"):
                     torch.cuda.synchronize()
                 per.append((time.perf_counter() - t0) * 1e3)
                 gauss_counts += [len(g) for g in out]
@@ -75,7 +78,9 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
                    "ms_per_entity_p50": round(float(np.percentile(per_ent, 50)), 3),
                    "ms_per_entity_p95": round(float(np.percentile(per_ent, 95)), 3),
                    "ms_per_batch_p50": round(float(np.percentile(per, 50)), 3),
-                   "torch_threads": torch.get_num_threads(), "model_version": gen.version}
+                   "ms_per_batch_p95": round(float(np.percentile(per, 95)), 3),
+                   "torch_threads": torch.get_num_threads(), "model_version": gen.version,
+                   "device_path": gen.device_path}
     try:
         from engine.splats.gaussians import GaussianSet  # noqa: F401
         from engine.splats.wire import BYTES_PER_GAUSSIAN_SH0 as wire_bytes
@@ -84,3 +89,37 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         wire_bytes, source = 16, "assumed (engine.splats.wire missing)"
     yield {"area": "worldmodel", "wire_bytes_per_gaussian": wire_bytes, "wire_source": source,
            "gaussians_per_entity_mean": round(float(np.mean(gauss_counts)), 1)}
+
+
+def _check(gen: Any, dev: str, gpu: str | None, checkpoint: str | None) -> Iterator[dict[str, Any]]:
+    """Determinism rows for one device: the same 256 specs (every shape, mixed sizes and states)
+    alone, in batches of 7 and in one batch must give the same bits; on a GPU also a Generator
+    without CUDA graphs (eager) and the plain twin path (``_run_chunked``, close, not bitwise)."""
+    import numpy as np
+
+    from worldmodel import Generator
+
+    specs = _specs(256, 7)
+    gen.clear_cache()
+    whole = gen.generate(specs)
+    gen.clear_cache()
+    sevens = [g for k in range(0, len(specs), 7) for g in gen.generate(specs[k:k + 7])]
+    gen.clear_cache()
+    alone = [gen.generate([s])[0] for s in specs]
+    gen.clear_cache()
+    row = {"area": "worldmodel", "device": dev, "gpu": gpu, "check_entities": len(specs),
+           "bit_identical_alone_vs_batch256": all(a.equals(w) for a, w in zip(alone, whole, strict=True)),
+           "bit_identical_batch7_vs_batch256": all(a.equals(w) for a, w in zip(sevens, whole, strict=True))}
+    if dev != "cpu":
+        eager = Generator(checkpoint, device=dev, graphs=False)
+        e_whole = eager.generate(specs)
+        e_alone = [eager.generate([s])[0] for s in specs[:64]]
+        row["eager_device_path"] = eager.device_path
+        row["bit_identical_graph_vs_eager_batch256"] = all(a.equals(w) for a, w in zip(e_whole, whole, strict=True))
+        row["bit_identical_graph_vs_eager_alone64"] = all(a.equals(w) for a, w in zip(e_alone, alone, strict=False))
+        plain = gen._run_chunked(specs, 0)
+        row["bit_identical_to_plain_twin"] = sum(a.equals(w) for a, w in zip(plain, whole, strict=True))
+        row["max_abs_diff_to_plain_twin"] = max(
+            float(np.abs(getattr(a, f) - getattr(w, f)).max())
+            for a, w in zip(plain, whole, strict=True) for f in ("means", "scales", "quats", "opacities", "sh"))
+    yield row
