@@ -31,7 +31,7 @@ from itertools import chain, repeat
 import numpy as np
 
 from engine.components import Anchor, Proxy, Transform
-from engine.world import Membership
+from engine.world import Membership, unique_sorted
 
 
 @dataclass
@@ -94,16 +94,6 @@ def _detached_rows(rows: np.ndarray) -> list[Transform]:
 def _detached_rows_reference(rows: np.ndarray) -> list[Transform]:
     """Plain twin of :func:`_detached_rows`: one ``Transform.from_row`` per row of (K, 10) ``rows``."""
     return [Transform.from_row(r) for r in rows]
-
-
-def unique_sorted(a: np.ndarray) -> np.ndarray:
-    """Distinct values of an ascending (N,) int array (no hashing or sorting, unlike ``np.unique``)."""
-    if len(a) < 2:
-        return a
-    keep = np.empty(len(a), bool)
-    keep[0] = True
-    np.not_equal(a[1:], a[:-1], out=keep[1:])
-    return a[keep]
 
 
 class LayoutTracker:
@@ -184,11 +174,13 @@ class LayoutTracker:
             rows = unique_sorted(np.flatnonzero(data != pub) // 10)
         else:
             if len(self.nan_rows):
-                cand = np.union1d(cand, self.nan_rows)
+                cand = unique_sorted(np.sort(np.concatenate([cand, self.nan_rows])))
             cand = cand[cand < n]
             rows = cand[unique_sorted(np.flatnonzero(data[cand] != pub[cand]) // 10)]
-        self.nan_rows = rows[np.isnan(data[rows]).any(axis=1)] if len(rows) else rows
-        pub[rows] = data[rows]
+        changed = data[rows]
+        pub[rows] = changed
+        # a row sum is NaN when the row holds a NaN (or +inf and -inf: compared again, harmlessly)
+        self.nan_rows = rows[np.isnan(changed.sum(axis=1))]
         moved_rows = rows[self.mask[rows]]
         skip = spawned_set.union(restyled)
         for e in spawned:
@@ -201,9 +193,9 @@ class LayoutTracker:
             uids = self.uid_row[moved_rows].tolist()
             k = len(uids)
             # str keys: list.sort's specialised string compare; the order goes back to numpy once
-            order = np.fromiter(sorted(range(k), key=uids.__getitem__), np.intp, k)
-            moved_rows = moved_rows[order]
-            delta.moved = list(zip(self.uid_row[moved_rows].tolist(), _detached_rows(data[moved_rows]), strict=True))
+            order = sorted(range(k), key=uids.__getitem__)
+            moved_rows = moved_rows[np.fromiter(order, np.intp, k)]
+            delta.moved = list(zip(map(uids.__getitem__, order), _detached_rows(data[moved_rows]), strict=True))
         self.version = world.version
         delta.spawned.sort(key=lambda x: x.uid)
         delta.restyled.sort(key=lambda x: x.uid)

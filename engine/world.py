@@ -28,7 +28,7 @@ import numpy as np
 from engine.components import Anchor, Proxy, Transform
 from engine.registry import register_component
 
-__all__ = ["World", "register_component"]
+__all__ = ["World", "register_component", "unique_sorted"]
 
 C = TypeVar("C")
 C2 = TypeVar("C2")
@@ -42,6 +42,16 @@ class Membership:
     """Marker type in the write log: the entity gained/lost an Anchor, Transform or Proxy, or died."""
 _LOG_LIMIT = 1 << 16
 _names = itertools.count(1)
+
+
+def unique_sorted(a: np.ndarray) -> np.ndarray:
+    """Distinct values of an ascending (N,) int array (no hashing or sorting, unlike ``np.unique``)."""
+    if len(a) < 2:
+        return a
+    keep = np.empty(len(a), bool)
+    keep[0] = True
+    np.not_equal(a[1:], a[:-1], out=keep[1:])
+    return a[keep]
 
 
 class TransformTable:
@@ -119,7 +129,7 @@ class TransformTable:
         if not parts:
             return np.zeros(0, np.int64), end
         rows = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return np.unique(rows), end
+        return unique_sorted(np.sort(rows)), end  # np.unique is ~8x slower on a few hundred rows
 
     def adopt(self, entity: int, t: Transform) -> None:
         """Store ``t`` in ``entity``'s row (allocating one) and make ``t`` a view of it."""

@@ -33,7 +33,7 @@ ones included) and ``IslandManager.to_bytes`` are private bincode layouts, not p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import attrgetter
+from operator import attrgetter, methodcaller
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,8 @@ _ISO_BYTES = 36
 # float32 columns of an Isometry3 blob (after the header: qx qy qz qw tx ty tz) in pose order
 _POSE_COLUMNS = _ISO_HEADER // 4 + np.array([4, 5, 6, 3, 0, 1, 2])
 _INDEX = attrgetter("index")
+_POSITION = attrgetter("position")
+_TO_BYTES = methodcaller("to_bytes")
 
 
 def _hash_is_index() -> bool:
@@ -94,6 +96,7 @@ class Simulation:
         self.by_body: dict[rp.RigidBodyHandle, int] = {}  # body handle → slot
         self.by_collider: dict[rp.ColliderHandle, int] = {}  # collider handle → entity
         self.slots: list[Record] = []
+        self.views: list[Any] = []  # slot → live rapier RigidBody view (None for LOOSE), for C-level maps
         self.row_of = np.zeros(64, np.int64)
         self.kind_of = np.zeros(64, np.int8)
         self.last = np.zeros((64, 10), np.float64)
@@ -187,6 +190,7 @@ class Simulation:
             self._grow()
         rec.slot = slot
         self.slots.append(rec)
+        self.views.append(view)
         self.row_of[slot] = row
         self.kind_of[slot] = kind
         self.last[slot] = pose10
@@ -207,6 +211,7 @@ class Simulation:
             self._grow()
         rec.slot = slot
         self.slots.append(rec)
+        self.views.append(rec.view)
         self.row_of[slot] = row
         self.kind_of[slot] = rec.kind
         self.last[slot] = pose10
@@ -237,6 +242,7 @@ class Simulation:
         if slot != end:
             moved = self.slots[end]
             self.slots[slot] = moved
+            self.views[slot] = moved.view
             moved.slot = slot
             self.row_of[slot] = self.row_of[end]
             self.kind_of[slot] = self.kind_of[end]
@@ -245,6 +251,7 @@ class Simulation:
                 self.by_body[moved.body] = slot
                 self.slot_of_index[moved.body.index] = slot
         self.slots.pop()
+        self.views.pop()
         self.queries_dirty = True
         return True
 
@@ -309,8 +316,8 @@ class Simulation:
 
     def read_poses(self, slots: np.ndarray) -> np.ndarray:
         """(K, 7) float64 poses (pos, rot w-first) of the bodies in ``slots`` — the bulk fast path."""
-        views = self.slots
-        blob = b"".join([views[s].view.position.to_bytes() for s in slots.tolist()])
+        # C-level maps: slot → view → Isometry3 → 36 bytes, no Python frame per body
+        blob = b"".join(map(_TO_BYTES, map(_POSITION, map(self.views.__getitem__, slots.tolist()))))
         raw = np.frombuffer(blob, np.float32).reshape(-1, _ISO_BYTES // 4)
         return raw[:, _POSE_COLUMNS].astype(np.float64)  # one gather: tx ty tz qw qx qy qz
 
