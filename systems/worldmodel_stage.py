@@ -9,7 +9,10 @@ What happens to each kind of change:
 
 - ``moved``: an ``xform`` op, the model is not involved (a rolling crate costs ~70 bytes a frame).
 - ``spawned`` / ``restyled``: a ``proxy`` op at once (the renderer shows the flat proxy) and a
-  generation request. Requests run on one worker thread, most important first: the largest
+  generation request. Requests run on one worker — by default a process of its own
+  (:mod:`systems.worldmodel_worker`: a model thread would share the render loop's GIL; on an
+  H200 at 1080p that made input-to-visible 150-290 ms instead of 20-28 ms), or a thread
+  (``worker="thread"``) — most important first: the largest
   apparent size (bounding radius / distance) wins, and anchors outside a 50° cone around the view
   direction count a quarter. A spawned anchor is generated coarse first
   (the last LOD), then refined; a restyled one keeps its old Gaussians on screen until the new
@@ -600,11 +603,12 @@ class WorldModelStage:
     def _ensure_worker(self) -> None:
         if self.worker == "process":
             if self._proc is None:  # spawned: returns at once, the model loads over there
-                import atexit
+                import weakref
 
                 self._proc = ProcessWorker(self.device)
                 self._sent_queue = ()
-                atexit.register(self.close)  # stop it before the interpreter goes
+                # stopped by close(), or when the stage is collected, or at interpreter exit
+                weakref.finalize(self, self._proc.close)
             return
         if self._worker is None:  # the worker loads the model itself: the first frame never waits for torch
             import atexit

@@ -178,6 +178,18 @@ def test_close_stops_the_worker_even_while_it_loads() -> None:
     assert stage._proc is None
 
 
+def test_a_stage_nobody_holds_any_more_takes_its_worker_with_it() -> None:
+    import gc
+
+    stage = WorldModelStage(3, worker="process", device="cpu")
+    stage.start()
+    proc = stage._proc.process
+    del stage
+    gc.collect()
+    proc.join(10)
+    assert not proc.is_alive()
+
+
 def test_a_model_that_cannot_load_is_reported_from_the_worker() -> None:
     stage = WorldModelStage(3, worker="process", device="no-such-device")
     stage.consume(LayoutDelta(0, spawned=[entry("a")]))
