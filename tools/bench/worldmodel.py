@@ -18,6 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batches", default="1,32,256", help="comma-separated batch sizes")
     p.add_argument("--devices", default="auto", help="cpu,cuda or auto (cpu + cuda when present)")
     p.add_argument("--checkpoint", default=None)
+    p.add_argument("--breakdown", action="store_true",
+                   help="on a GPU, also time the parts of a batch of 256: host packing, graph, eager, plain twin, "
+                        "device time of one chunk per anchor count")
     p.add_argument("--check", action="store_true",
                    help="also check determinism on each device: 256 specs alone, in batches of 7 and in one batch "
                         "(and on CUDA: CUDA graphs vs eager, fast path vs its plain twin)")
@@ -59,6 +62,8 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         yield {"area": "worldmodel", "device": dev, "gpu": gpu, **info}
         if args.check:
             yield from _check(gen, dev, gpu, args.checkpoint)
+        if args.breakdown and dev.startswith("cuda"):
+            yield _breakdown(gen, dev, gpu)
         for b in (int(x) for x in args.batches.split(",")):
             per = []
             reps = args.repeats if b <= 32 else max(2, args.repeats // 2)
@@ -123,3 +128,40 @@ def _check(gen: Any, dev: str, gpu: str | None, checkpoint: str | None) -> Itera
             float(np.abs(getattr(a, f) - getattr(w, f)).max())
             for a, w in zip(plain, whole, strict=True) for f in ("means", "scales", "quats", "opacities", "sh"))
     yield row
+
+
+def _breakdown(gen: Any, dev: str, gpu: str | None) -> dict[str, Any]:
+    """Milliseconds (median of 5) of the parts of one fresh batch of 256 on a GPU."""
+    import numpy as np
+    import torch
+
+    from worldmodel.device_inputs import entity_params
+
+    parts: dict[str, list[float]] = {"host_params": [], "graph": [], "eager": [], "plain_twin": []}
+    for r in range(5):
+        specs = _specs(256, 5000 + r)
+        chunks = gen._groups(specs, 0, 64)
+        t0 = time.perf_counter()
+        for idx in chunks:
+            entity_params([specs[i] for i in idx], 0, gen.cfg)
+        parts["host_params"].append(time.perf_counter() - t0)
+        for name, fn in (("graph", lambda s: gen._run_device(s, 0, graphs=gen.device_path == "graph")),
+                         ("eager", lambda s: gen._run_device(s, 0, graphs=False)),
+                         ("plain_twin", lambda s: gen._run_chunked(s, 0))):
+            torch.cuda.synchronize()
+            t0 = time.perf_counter()
+            fn(specs)
+            torch.cuda.synchronize()
+            parts[name].append(time.perf_counter() - t0)
+    row = {"area": "worldmodel", "device": dev, "gpu": gpu, "breakdown_batch": 256, "chunks": len(chunks),
+           **{f"{k}_ms": round(float(np.median(v)) * 1e3, 3) for k, v in parts.items()}}
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    for (n, lod), graph in sorted(gen._graphs.items()):
+        if lod == 0:
+            start.record()
+            for _ in range(20):
+                graph.graph.replay()
+            end.record()
+            torch.cuda.synchronize()
+            row[f"device_ms_per_chunk_n{n}"] = round(start.elapsed_time(end) / 20, 3)
+    return row
