@@ -4,9 +4,11 @@
 // soon as every pixel is done. A splat behind the framebuffer's depth at that pixel (the proxy
 // pass) ends the pixel, as the sort is front to back. Rows are written bottom-up (GL).
 // BLEND: the image is the framebuffer's own RGBA16F/RGBA32F colour texture, blended in place as
-// ONE, ONE_MINUS_SRC_ALPHA would (premultiplied C + T·dst, alpha 1 − T + T·dst.a); otherwise a
-// private image receives (C, 1 − T) and splat_composite.glsl blends it.
-// The host prepends OUT_FORMAT (rgba16f or rgba32f) and, for in-place blending, BLEND.
+// ONE, ONE_MINUS_SRC_ALPHA would (premultiplied C + T·dst, alpha 1 − T + T·dst.a); FILL: that
+// texture is overwritten with (C + T·u_background, 1 − T) at every pixel, so it needs no clear
+// first (a full-screen clear goes through the graphics units, few on data-centre GPUs); otherwise
+// a private image receives (C, 1 − T) and splat_composite.glsl blends it.
+// The host prepends OUT_FORMAT (rgba16f or rgba32f) and BLEND or FILL for the framebuffer's texture.
 layout(local_size_x = 16, local_size_y = 16) in;
 layout(std430, binding = 1) readonly buffer Vals { uint vals[]; };
 layout(std430, binding = 6) readonly buffer Proj { uvec4 proj[]; };
@@ -21,6 +23,9 @@ uniform int u_has_depth;
 uniform vec2 u_depth_ab;    // ndc depth = a + b / z
 uniform uvec2 u_tiles;
 uniform ivec2 u_size;
+#ifdef FILL
+uniform vec3 u_background;
+#endif
 shared vec4 s_a[256];       // mean.xy, conic.a, conic.b
 shared vec4 s_b[256];       // conic.c, opacity, z
 shared vec3 s_c[256];       // rgb
@@ -80,6 +85,8 @@ void main() {
         vec4 dst = imageLoad(u_out, out_px);
         imageStore(u_out, out_px, vec4(C + T * dst.rgb, 1.0 - T + T * dst.a));
     }
+#elif defined FILL
+    imageStore(u_out, out_px, vec4(C + T * u_background, 1.0 - T));
 #else
     imageStore(u_out, out_px, vec4(C, 1.0 - T));
 #endif

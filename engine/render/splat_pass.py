@@ -416,11 +416,16 @@ class SplatPass:
             self.last_sorted = True
         return self.last_sorted
 
-    def draw(self, camera: Camera, framebuffer: Any) -> None:
+    def draw(
+        self, camera: Camera, framebuffer: Any, background: tuple[float, float, float] | None = None
+    ) -> None:
         """Blend every splat into ``framebuffer`` (sized camera.width × camera.height), back to front.
 
         The framebuffer's depth (the proxy pass's) is tested but not written. Colours are premultiplied:
         with the target cleared to (background, 0) the result is RGB over the background and alpha = 1 − T.
+        background: instead of blending over the colour target, replace it with the splats over this
+        RGB (alpha 1 − T), as if it had been cleared to (background, 0) first; the compute rasteriser
+        then writes every pixel of an RGBA16F/32F texture target in its raster pass, with no clear.
         """
         ctx = self.ctx
         if tuple(framebuffer.size) != (camera.width, camera.height):
@@ -429,8 +434,13 @@ class SplatPass:
             )
         self.prepare(camera)
         n = self._splat_alloc.high_water
+        if background is not None and not (n and self._tiles is not None):
+            mask = framebuffer.depth_mask
+            framebuffer.depth_mask = False  # the colour only: the proxies' depth stays
+            framebuffer.clear(*(float(c) for c in background), 0.0)
+            framebuffer.depth_mask = mask
         if n and self._tiles is not None:
-            self._tiles.draw(camera, framebuffer)
+            self._tiles.draw(camera, framebuffer, background)
         elif n:
             framebuffer.use()
             ctx.viewport = (0, 0, camera.width, camera.height)

@@ -119,12 +119,13 @@ class TileRasterizer:
         status = sum(b.size for b in self._ring)
         return sort + self.proj.size + self.meta.size + self.bsum.size + self.ranges.size + status + img
 
-    def _raster_prog(self, fmt: str, blend: bool) -> Any:
-        prog = self._raster.get((fmt, blend))
+    def _raster_prog(self, fmt: str, mode: str) -> Any:
+        """The raster program for image format ``fmt`` and ``mode`` "blend", "fill" or "private"."""
+        prog = self._raster.get((fmt, mode))
         if prog is None:
-            head = f"#version 430\n#define OUT_FORMAT {fmt}\n" + ("#define BLEND\n" if blend else "")
+            head = f"#version 430\n#define OUT_FORMAT {fmt}\n" + {"blend": "#define BLEND\n", "fill": "#define FILL\n"}.get(mode, "")
             prog = self.ctx.compute_shader(head + (self._dir / "splat_raster.glsl").read_text())
-            self._raster[(fmt, blend)] = prog
+            self._raster[(fmt, mode)] = prog
         return prog
 
     @staticmethod
@@ -273,8 +274,13 @@ class TileRasterizer:
 
         self._stage("ranges", ranges)
 
-    def draw(self, camera: Camera, framebuffer: Any) -> None:
-        """Rasterise the sorted pairs and blend the result over ``framebuffer``."""
+    def draw(self, camera: Camera, framebuffer: Any, background: tuple[float, float, float] | None = None) -> None:
+        """Rasterise the sorted pairs and blend the result over ``framebuffer``.
+
+        background: replace the colour target with the splats over this RGB (alpha 1 − T) instead
+        of blending over its content; an RGBA16F/32F texture target is then written at every pixel
+        by the raster pass itself (no clear), any other is cleared first (colour only).
+        """
         ctx = self.ctx
         w, h = camera.width, camera.height
         colors = getattr(framebuffer, "color_attachments", ())
@@ -292,7 +298,15 @@ class TileRasterizer:
                 self.image = ctx.texture((w, h), 4, dtype="f2")
                 self.image.filter = (moderngl.NEAREST, moderngl.NEAREST)
             target, fmt = self.image, "rgba16f"
-        prog = self._raster_prog(fmt, direct)
+        if background is not None and not direct:
+            mask = framebuffer.depth_mask
+            framebuffer.depth_mask = False
+            framebuffer.clear(*(float(c) for c in background), 0.0)
+            framebuffer.depth_mask = mask
+        fill = background is not None and direct
+        prog = self._raster_prog(fmt, "fill" if fill else ("blend" if direct else "private"))
+        if fill:
+            prog["u_background"] = tuple(float(c) for c in background)
         depth = framebuffer.depth_attachment
         has_depth = isinstance(depth, moderngl.Texture)
         if has_depth:
@@ -306,7 +320,7 @@ class TileRasterizer:
         prog["u_depth_ab"] = (float(-proj[2, 2]), float(proj[2, 3]))
         prog["u_tiles"] = self.tiles
         prog["u_size"] = (w, h)
-        target.bind_to_image(0, read=direct, write=True)
+        target.bind_to_image(0, read=direct and not fill, write=True)
         self.sorter.values.bind_to_storage_buffer(1)
         self.proj.bind_to_storage_buffer(6)
         self.ranges.bind_to_storage_buffer(7)

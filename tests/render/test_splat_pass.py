@@ -154,6 +154,30 @@ def test_proxy_depth_hides_splats_behind_it(ctx, raster):
     p.release()
 
 
+@pytest.mark.parametrize("raster, dtype", [("compute", "f2"), ("compute", "f4"), ("compute", "f1"), ("quads", "f2")])
+def test_background_replaces_stale_content_without_a_clear(ctx, raster, dtype):
+    """draw(background=...) gives the cleared-then-blended image over whatever the target held, and
+    leaves the proxies' depth alone; the compute path writes every pixel in its raster pass (RGBA16F/32F)."""
+    cam = camera(70, 45)  # not a multiple of 16: partial edge tiles
+    anchors = [(random_scene(400, seed=5, extent=0.6), EYE)]
+    p = SplatPass(ctx, raster=raster)
+    p.set("a", anchors[0][0])
+    size = (cam.width, cam.height)
+    color, depth = ctx.texture(size, 4, dtype=dtype), ctx.depth_texture(size)
+    fbo = ctx.framebuffer([color], depth)
+    fbo.clear(0.9, 0.0, 0.7, 0.5, depth=1.0)  # stale frame: must not show through
+    p.draw(cam, fbo, background=BG)
+    raw = np.frombuffer(fbo.read(components=4, dtype=dtype), {"f2": np.float16, "f4": np.float32, "f1": np.uint8}[dtype])
+    img = raw.reshape(cam.height, cam.width, 4)[::-1].astype(np.float32) / (255.0 if dtype == "f1" else 1.0)
+    ref = render_reference(anchors, cam, BG)
+    assert ref[..., 3].max() > 0.2 and (ref[..., 3] == 0).any()  # covered and empty pixels both
+    assert psnr(img, ref) >= (40 if dtype == "f1" else 45)  # RGBA8: 8-bit rounding
+    assert np.allclose(np.frombuffer(depth.read(), np.float32), 1.0)
+    for o in (fbo, color, depth):
+        o.release()
+    p.release()
+
+
 def test_empty_pass_draws_nothing(ctx):
     p = SplatPass(ctx)
     img = render_offscreen(p, camera(32, 24), BG)

@@ -77,9 +77,14 @@ def time_gsplat(scene, cam, frames: int) -> tuple[float, np.ndarray]:
 
 
 def time_ours(
-    scene, width: int, height: int, frames: int, raster: str = "quads", profile: bool = True
+    scene, width: int, height: int, frames: int, raster: str = "quads", profile: bool = True, clear: str = "gl"
 ) -> tuple[float, float, float, np.ndarray, dict]:
     """Ours: (ms per frame back to back, ms per frame with glFinish around each, sort ms, image, info).
+
+    clear: how each frame starts from the black background — "gl": glClear of colour and depth then
+    ``draw`` (a full-screen clear runs on the graphics units, few on data-centre GPUs; its GPU ms is
+    reported as clear_gpu_ms); "fused": ``draw(..., background=(0, 0, 0))``, whose compute raster
+    writes every pixel itself (the depth is cleared once, as nothing writes it).
 
     Back to back is how gsplat is timed (frames launched in a row, one sync at the end); the
     glFinish figure adds a CPU↔GPU round trip per frame. info carries the GL timer query per frame
@@ -96,28 +101,43 @@ def time_ours(
     depth = ctx.depth_renderbuffer((width, height))
     fbo = ctx.framebuffer([color], depth)
     query = ctx.query(time=True)
+    black = (0.0, 0.0, 0.0)
+    fbo.clear(0, 0, 0, 0, depth=1.0)
+
+    def frame(cam) -> None:
+        if clear == "gl":
+            fbo.clear(0, 0, 0, 0, depth=1.0)
+            sp.draw(cam, fbo)
+        else:
+            sp.draw(cam, fbo, background=black)
+
     for f in range(5):
-        fbo.clear(0, 0, 0, 0, depth=1.0)
-        sp.draw(benchmark_camera(width, height, 1000 + f), fbo)
+        frame(benchmark_camera(width, height, 1000 + f))
     ctx.finish()
     cams = [benchmark_camera(width, height, f + 1) for f in range(frames)]
     # back to back, like gsplat's timing
     t0 = time.perf_counter()
     for cam in cams:
-        fbo.clear(0, 0, 0, 0, depth=1.0)
-        sp.draw(cam, fbo)
+        frame(cam)
     ctx.finish()
     t_b2b = (time.perf_counter() - t0) / frames
     # one frame at a time, glFinish around each, GL timer query inside
     gpu_ns = 0
+    clear_ns = 0
     t_sync = 0.0
     for f in range(frames):
         cam = benchmark_camera(width, height, 2000 + f)
-        fbo.clear(0, 0, 0, 0, depth=1.0)
+        ctx.finish()
+        with query:
+            fbo.clear(0, 0, 0, 0, depth=1.0)
+        clear_ns += query.elapsed
         ctx.finish()
         t0 = time.perf_counter()
         with query:
-            sp.draw(cam, fbo)
+            if clear == "gl":
+                sp.draw(cam, fbo)
+            else:
+                sp.draw(cam, fbo, background=black)
         ctx.finish()
         t_sync += time.perf_counter() - t0
         gpu_ns += query.elapsed
@@ -139,11 +159,18 @@ def time_ours(
             sp.draw(benchmark_camera(width, height, 700 + f), fbo)
         stages = {f"gpu_{k}_ms": round(v / 5, 3) for k, v in sp._tiles.profile.items()}
         sp._tiles.profile = None
-    img = render_offscreen(sp, benchmark_camera(width, height, 0), (0.0, 0.0, 0.0))
+    if clear == "gl":
+        img = render_offscreen(sp, benchmark_camera(width, height, 0), (0.0, 0.0, 0.0))
+    else:  # the image compared with gsplat's comes from the fused path, over a stale frame
+        fbo.clear(1, 0, 1, 1, depth=1.0)
+        sp.draw(benchmark_camera(width, height, 0), fbo, background=black)
+        img = np.frombuffer(fbo.read(components=4, dtype="f2"), np.float16).reshape(height, width, 4)[::-1]
+        img = np.ascontiguousarray(img.astype(np.float32))
     stats = sp.stats()
     info = dict(
         renderer=ctx.info.get("GL_RENDERER"), gpu_bytes_per_splat=round(stats["gpu_bytes_per_splat"], 1),
-        ours_gpu_query_ms=round(gpu_ns / frames / 1e6, 3), tile_pairs=stats["tile_pairs"], **stages,
+        ours_gpu_query_ms=round(gpu_ns / frames / 1e6, 3), clear_gpu_ms=round(clear_ns / frames / 1e6, 3), clear=clear,
+        tile_pairs=stats["tile_pairs"], **stages,
     )
     if sp._tiles is not None:
         info["sort_digit_bits"] = sp._tiles.sorter.digit_bits
@@ -218,6 +245,10 @@ def main(argv: list[str] | None = None) -> int:
         "checked against a stable argsort",
     )
     ap.add_argument(
+        "--clear", nargs="+", choices=("gl", "fused"), default=["gl"],
+        help="how our frames start from the background: glClear, or written by the raster pass (see time_ours)",
+    )
+    ap.add_argument(
         "--depth-bits", type=int, nargs="+", default=[0],
         help="depth key bits of the compute path's splat sort to run (0: its default for the digit width)",
     )
@@ -257,12 +288,16 @@ def main(argv: list[str] | None = None) -> int:
             g_s, g_img = time_gsplat(scene, benchmark_camera(w, h, 0), args.frames)
             if args.save:
                 np.save(f"{args.save}/gsplat_{n}.npy", g_img[..., :3].astype(np.float16))
-        runs = [(r, v) for r in args.raster for v in (variants if r == "compute" else [(0, 0, "")])]
-        for raster, (bits, depth, shared) in runs:
+        runs = [
+            (r, v, c) for r in args.raster for v in (variants if r == "compute" else [(0, 0, "")]) for c in args.clear
+        ]
+        for raster, (bits, depth, shared), clear in runs:
             if bits:
                 configure(bits, depth, shared)
             try:
-                ours_s, ours_sync_s, sort_s, ours_img, info = time_ours(scene, w, h, args.frames, raster)
+                ours_s, ours_sync_s, sort_s, ours_img, info = time_ours(
+                    scene, w, h, args.frames, raster, clear=clear
+                )
             except Exception as exc:  # noqa: BLE001 - report and go on with the other rasteriser
                 print(json.dumps({"splats": n, "raster": raster, "error": repr(exc)[:500]}), flush=True)
                 continue
@@ -279,7 +314,7 @@ def main(argv: list[str] | None = None) -> int:
                     psnr_alpha_db=round(psnr(ours_img[..., 3], g_img[..., 3]), 2),
                 )
             if args.save:
-                np.save(f"{args.save}/ours_{raster}{bits or ''}{shared}{depth or ''}_{n}.npy", ours_img[..., :3].astype(np.float16))
+                np.save(f"{args.save}/ours_{raster}{bits or ''}{shared}{depth or ''}{clear}_{n}.npy", ours_img[..., :3].astype(np.float16))
             print(json.dumps(row), flush=True)
     return 0
 
