@@ -30,8 +30,9 @@ guarantee holds in any process); ``tests/systems/test_worldmodel_worker.py`` com
 
 The worker leaves when told, when the parent's end of the pipe closes (the parent exited or was
 killed: no orphans), and ignores SIGINT (Ctrl-C in a terminal reaches the whole process group;
-the parent decides). Torch runs with one intra-op thread there: the CPU path pins one thread per
-call anyway, and on CUDA the host side is a launcher.
+the parent decides). Torch, OpenMP and BLAS run with one thread there (unless the environment
+says otherwise): the CPU path pins one thread per call anyway, on CUDA the host side is a
+launcher, and on a small machine the other cores belong to the render loop.
 """
 
 from __future__ import annotations
@@ -321,6 +322,8 @@ def serve(conn: Any, device: str) -> None:
     import traceback
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")  # before numpy/torch load: one core for the model, the rest to the frame
     st = _Served()
     threading.Thread(target=_read, args=(conn, st), name="worldmodel-reader", daemon=True).start()
 
