@@ -241,3 +241,36 @@ def test_a_game_script_is_not_run_again_by_the_worker(tmp_path) -> None:
     lines = done.stdout.split()
     assert lines.count("started") == 1, done.stdout
     assert "splats" in lines and int(lines[lines.index("splats") + 1]) > 0
+
+
+def test_a_killed_game_leaves_no_worker_behind(tmp_path) -> None:
+    """The parent dies without closing anything (SIGKILL): the worker sees its pipe close and goes."""
+    script = tmp_path / "killed.py"
+    script.write_text(textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(ROOT)!r})
+        from systems.worldmodel_stage import WorldModelStage
+        stage = WorldModelStage(1, worker="process", device="cpu")
+        stage.start()
+        print(stage._proc.pid, flush=True)
+        time.sleep(600)
+    """))
+    game = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        worker = int(game.stdout.readline())
+        time.sleep(0.5)
+    finally:
+        game.kill()
+        game.wait(30)
+    deadline = time.monotonic() + 60  # it may be importing torch: it leaves when that is done
+    while time.monotonic() < deadline and _alive(worker):
+        time.sleep(0.1)
+    assert not _alive(worker)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited (its reaper, init, collects it)
