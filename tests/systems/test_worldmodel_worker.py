@@ -199,6 +199,22 @@ def test_a_model_that_cannot_load_is_reported_from_the_worker() -> None:
     stage.close()
 
 
+def test_a_generation_that_raises_in_the_worker_names_the_anchor(generator) -> None:
+    """An error inside the model reaches the game as the thread path reports it, with the worker's
+    traceback attached (here: a fourth level of detail the model does not have)."""
+    for worker in ("thread", "process"):
+        stage = WorldModelStage(3, generator if worker == "thread" else None, worker=worker, device="cpu",
+                                lod_distances=(6.0, 18.0, 30.0), max_lod=3, min_lod=3)
+        stage.consume(LayoutDelta(0, spawned=[entry("far", (0, 0.5, -60))]))
+        stage.start()
+        with pytest.raises(RuntimeError, match="world model failed on anchor 'far'") as info:
+            for _ in range(100):
+                stage.frame((0, 1, 5))
+                stage.wait_worker()
+        assert "lod must be in 0..2" in str(info.value.__cause__)
+        stage.close()
+
+
 def test_bad_worker_arguments_are_refused(generator) -> None:
     with pytest.raises(ValueError, match="worker: expected one of process, thread"):
         WorldModelStage(worker="gpu")
