@@ -245,7 +245,7 @@ class WorldModelStage:
         self._busy = 0
         self._cv = threading.Condition()
         self._load_lock = threading.Lock()
-        self._worker: threading.Thread | None = None
+        self._thread: threading.Thread | None = None
         self._proc: ProcessWorker | None = None  # worker == "process", once started
         self._sent_queue: tuple = ()  # what the process worker was last asked for (no resend of the same)
         self._stop = False
@@ -286,7 +286,7 @@ class WorldModelStage:
             a = self.anchors.get(uid)
             if a is not None:
                 self._place(uid, a, transform)
-        if delta.restyled and (self._worker is not None or self._proc is not None):
+        if delta.restyled and (self._thread is not None or self._proc is not None):
             self._schedule(exact=False)  # wake the worker now, not at the next frame
 
     def _upsert(self, uid: str, transform: Any, proxy: Any) -> None:
@@ -449,7 +449,7 @@ class WorldModelStage:
             self._receive(self._proc.wait_idle(deadline))
             return
         with self._cv:
-            while (self._heap or self._busy) and self._worker is not None:
+            while (self._heap or self._busy) and self._thread is not None:
                 if time.monotonic() > deadline:
                     raise TimeoutError("world-model stage: the worker did not finish in time")
                 self._cv.wait(0.05)
@@ -459,9 +459,9 @@ class WorldModelStage:
         with self._cv:
             self._stop = True
             self._cv.notify_all()
-        if self._worker is not None:
-            self._worker.join(timeout=30)
-            self._worker = None
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
         if self._proc is not None:
             proc, self._proc = self._proc, None
             proc.close()
@@ -610,7 +610,7 @@ class WorldModelStage:
                 # stopped by close(), or when the stage is collected, or at interpreter exit
                 weakref.finalize(self, self._proc.close)
             return
-        if self._worker is None:  # the worker loads the model itself: the first frame never waits for torch
+        if self._thread is None:  # the worker loads the model itself: the first frame never waits for torch
             import atexit
 
             atexit.register(self.close)  # never let the interpreter exit while torch runs on the worker
@@ -618,8 +618,8 @@ class WorldModelStage:
             # The render loop holds the GIL between GL calls; at the default 5 ms switch interval a
             # worker issuing many small torch/numpy calls waits up to 5 ms for each of them.
             sys.setswitchinterval(min(sys.getswitchinterval(), WORKER_SWITCH_INTERVAL_S))
-            self._worker = threading.Thread(target=self._work, name="worldmodel-stage", daemon=True)
-            self._worker.start()
+            self._thread = threading.Thread(target=self._work, name="worldmodel-stage", daemon=True)
+            self._thread.start()
 
     def _work(self) -> None:
         while True:
