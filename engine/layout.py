@@ -7,10 +7,11 @@ previous publish:
 - ``spawned``: entered the layout (new entity, or it gained its Anchor/Transform/Proxy);
 - ``removed``: uids that left it (despawned, or lost one of the three);
 - ``restyled``: the Proxy was written (``world.set``/``world.touch``), with the current transform;
-- ``moved``: the transform's value differs from the last published one (and nothing else changed).
+- ``moved``: the transform differs from the last published one (and nothing else changed). The
+  compare is bitwise, as the physics sync's: ``-0.0`` after ``0.0`` is a move, a NaN equals itself.
 
 One mechanism: membership changes come from the world's write API, proxy changes from its write
-versions, transform changes from one vectorised value diff of the world's transform table against
+versions, transform changes from one vectorised diff of the world's transform table against
 the published copy — of the rows its touch log names (``TransformTable.changes_since``: rows a
 Transform accessor or a direct table writer such as the physics write-back touched), or of every
 row when the log does not reach back. ``_ReferenceTracker`` is the plain twin used by tests.
@@ -66,6 +67,7 @@ def _copy_proxy(p: Proxy) -> Proxy:
     return Proxy(p.shape, p.half_extents.copy(), p.material, p.style_seed, dict(p.state))
 
 
+_ROW = np.dtype((np.void, 80))  # one transform-table row as an opaque 80-byte value
 _new_object = object.__new__
 _set_data = Transform._data.__set__  # the slot descriptors of Transform's __slots__
 _set_owner = Transform._owner.__set__
@@ -109,7 +111,6 @@ class LayoutTracker:
         self.full = True  # the next publish looks at every entity (first publish, after a load)
         self._table = None  # the TransformTable whose touch log ``cursor`` points into
         self.cursor = -1
-        self.nan_rows = np.zeros(0, np.int64)  # rows published with a NaN: compared again every publish
 
     def reset(self) -> None:
         """Forget what was published: the next publish spawns every member (after a load)."""
@@ -162,40 +163,41 @@ class LayoutTracker:
         # 2. proxy writes since the last publish
         spawned_set = set(spawned)
         restyled = sorted(e for e in world.changed(Proxy, self.version) if e in self.published and e not in spawned_set)
-        # 3. transform value diff (float compare, as the twin's) of the rows the table's touch log
-        #    names since the last publish, plus rows holding a NaN (never equal to themselves); the
-        #    whole table when the log does not reach back (first publish, a bulk write)
+        # 3. transform diff (bitwise, as the twin's) of the rows the table's touch log names since
+        #    the last publish; of the whole table when the log does not reach back (first publish,
+        #    a bulk write)
         n = table.size
         data, pub = table.data[:n], self.pub[:n]
         if self._table is not table:
             self._table, self.cursor = table, -1
         cand, self.cursor = table.changes_since(self.cursor)
         if cand is None:
-            rows = unique_sorted(np.flatnonzero(data != pub) // 10)
+            rows = unique_sorted(np.flatnonzero(data.view(np.int64) != pub.view(np.int64)) // 10)
+            changed = data[rows]
         else:
-            if len(self.nan_rows):
-                cand = unique_sorted(np.sort(np.concatenate([cand, self.nan_rows])))
             cand = cand[cand < n]
-            rows = cand[unique_sorted(np.flatnonzero(data[cand] != pub[cand]) // 10)]
-        changed = data[rows]
+            cur = np.take(data, cand, axis=0)
+            # one 80-byte memcmp per row (a void view): ~5x faster than a float compare + reduction
+            diff = np.flatnonzero(cur.view(_ROW) != np.take(pub, cand, axis=0).view(_ROW))
+            rows, changed = cand[diff], cur[diff]
         pub[rows] = changed
-        # a row sum is NaN when the row holds a NaN (or +inf and -inf: compared again, harmlessly)
-        self.nan_rows = rows[np.isnan(changed.sum(axis=1))]
-        moved_rows = rows[self.mask[rows]]
+        keep = self.mask[rows]
+        moved_rows, moved_data = rows[keep], changed[keep]
         skip = spawned_set.union(restyled)
         for e in spawned:
             delta.spawned.append(LayoutEntry(self.published[e], world.get(e, Transform).copy(), _copy_proxy(world.get(e, Proxy))))
         for e in restyled:
             delta.restyled.append(LayoutEntry(self.published[e], world.get(e, Transform).copy(), _copy_proxy(world.get(e, Proxy))))
         if len(moved_rows) and skip:
-            moved_rows = moved_rows[~np.isin(moved_rows, [self.rows[e] for e in skip if e in self.rows])]
+            keep = ~np.isin(moved_rows, [self.rows[e] for e in skip if e in self.rows])
+            moved_rows, moved_data = moved_rows[keep], moved_data[keep]
         if len(moved_rows):
             uids = self.uid_row[moved_rows].tolist()
             k = len(uids)
             # str keys: list.sort's specialised string compare; the order goes back to numpy once
             order = sorted(range(k), key=uids.__getitem__)
-            moved_rows = moved_rows[np.fromiter(order, np.intp, k)]
-            delta.moved = list(zip(map(uids.__getitem__, order), _detached_rows(data[moved_rows]), strict=True))
+            moved_data = moved_data[np.fromiter(order, np.intp, k)]
+            delta.moved = list(zip(map(uids.__getitem__, order), _detached_rows(moved_data), strict=True))
         self.version = world.version
         delta.spawned.sort(key=lambda x: x.uid)
         delta.restyled.sort(key=lambda x: x.uid)
@@ -236,7 +238,7 @@ class _ReferenceTracker:
                 delta.spawned.append(entry)
             elif e in proxies:
                 delta.restyled.append(entry)
-            elif not np.array_equal(old[1], now[a.uid][1]):
+            elif old[1].tobytes() != now[a.uid][1].tobytes():
                 delta.moved.append((a.uid, t.copy()))
         delta.removed.extend(u for u in self.snap if u not in now)
         self.snap = now

@@ -9,9 +9,9 @@ Per tick (see ``PhysicsSystem.tick``):
    sync (the table's touch log; every row when it does not reach back) against the pose last
    synchronised: a changed row is a teleport (dynamic, static), a kinematic move (kinematic
    bodies, moving platforms) or a rescale (collider rebuilt).
-3. :func:`pull_poses` — after the step: bulk-read the awake dynamic bodies' poses, write the rows
-   whose value changed into the transform table (so a body at rest produces no ``moved``) and log
-   them in the touch log for the layout tracker.
+3. :func:`pull_poses` — after the step: bulk-read the awake dynamic bodies' poses, write them into
+   the transform table and log their rows in the touch log; the layout tracker value-compares
+   those rows, so a body at rest produces no ``moved``.
 """
 
 from __future__ import annotations
@@ -348,19 +348,13 @@ class Sync:
         poses = sim.read_poses(slots)
         rows = sim.row_of[slots]
         table = world.table.data
-        cur = table[rows]  # whole-row gathers and scatters: numpy's fast paths
-        # rows whose value changed (a flat compare: ``any(axis=1)`` over 7 columns is slower)
-        changed = unique_sorted(np.flatnonzero(poses != cur[:, 0:7]) // 7)
-        if len(changed) == 0:
-            return
-        if len(changed) < len(rows):
-            rows, slots, poses, cur = rows[changed], slots[changed], poses[changed], cur[changed]
-        cur[:, 0:7] = poses
-        table[rows] = cur
+        # written as read, unchanged values included: the layout tracker value-compares the logged
+        # rows against what it published, so a body at rest still produces no ``moved``
+        table[rows, 0:7] = poses
         sim.last[slots, 0:7] = poses
         self._mark_written(world, rows)
         if len(self.shadow) == len(table):
-            self.shadow[rows] = cur
+            self.shadow[rows, 0:7] = poses  # the scale columns were synced by this tick's push
 
     def _mark_written(self, world: World, rows: np.ndarray) -> None:
         """Log ``rows`` as written (for the layout tracker); the shadow already holds them, so when
