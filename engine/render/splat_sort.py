@@ -75,16 +75,17 @@ def shader_text(name: str, directory: Path = SHADER_DIR) -> str:
 
 
 def sort_source(
-    name: str, digit_bits: int, indirect: bool, threads: int = 256, subgroup: int = 0, low_shared: bool = False
+    name: str, digit_bits: int, indirect: bool, threads: int = 256, subgroup: int = 0, low_shared: bool = False,
+    one_group: bool = False,
 ) -> str:
     """A sort shader's source: its version and extension lines, then RADIX_BITS, THREADS, BLOCK
-    (8 keys a thread), SG (subgroup size, if given), INDIRECT and LOW_SHARED defined, then the rest."""
+    (8 keys a thread), SG (subgroup size, if given), INDIRECT, LOW_SHARED and ONE_GROUP defined, then the rest."""
     text = shader_text(name)
     head = [line for line in text.splitlines() if line.startswith(("#version", "#extension"))]
     body = "\n".join(line for line in text.splitlines() if not line.startswith(("#version", "#extension")))
     defines = f"#define RADIX_BITS {digit_bits}\n#define THREADS {threads}\n#define BLOCK {threads * 8}\n"
     defines += (f"#define SG {subgroup}\n" if subgroup else "") + ("#define INDIRECT\n" if indirect else "")
-    defines += "#define LOW_SHARED\n" if low_shared else ""
+    defines += ("#define LOW_SHARED\n" if low_shared else "") + ("#define ONE_GROUP\n" if one_group else "")
     return "\n".join(head) + "\n" + defines + body + "\n"
 
 
@@ -141,11 +142,21 @@ class GpuRadixSort:
     digit_bits: 4, 5 or 8 (fewer passes; each falls back to the next narrower width the context
     cannot compile: 8 needs subgroup ballots, 5 more shared memory than llvmpipe has).
     indirect: compile the variants :meth:`sort_indirect` needs (count read from a GPU buffer).
+    scan: "rows" (one workgroup per digit: hardware GPUs), "one" (one workgroup for the whole
+    histogram: far cheaper on CPU rasterisers) or "auto" (one on llvmpipe/softpipe, else rows).
     ``block``: keys per workgroup (2048; 8 × 8 × the subgroup size with 8-bit digits).
     """
 
-    def __init__(self, ctx, capacity: int = 1 << 16, digit_bits: int = DIGIT_BITS, indirect: bool = False) -> None:
+    def __init__(
+        self, ctx, capacity: int = 1 << 16, digit_bits: int = DIGIT_BITS, indirect: bool = False, scan: str = "auto"
+    ) -> None:
         self.ctx = ctx
+        if scan not in ("auto", "rows", "one"):
+            raise ValueError(f"scan must be auto, rows or one, got {scan!r}")
+        if scan == "auto":
+            renderer = str(ctx.info.get("GL_RENDERER", "")).lower()
+            scan = "one" if any(name in renderer for name in ("llvmpipe", "softpipe")) else "rows"
+        self.scan = scan
         if digit_bits not in (4, 5, 8):
             raise ValueError(f"digit_bits must be 4, 5 or 8, got {digit_bits}")
         variant = "_indirect" if indirect else ""
@@ -161,7 +172,9 @@ class GpuRadixSort:
                 threads, scatter = min(8 * subgroup, 512), "sort_scatter_ballot.glsl"
             try:
                 progs = [
-                    ctx.compute_shader(sort_source(name, bits, indirect, threads, subgroup, BALLOT_LOW_SHARED))
+                    ctx.compute_shader(
+                        sort_source(name, bits, indirect, threads, subgroup, BALLOT_LOW_SHARED, scan == "one")
+                    )
                     for name in ("sort_count.glsl", "sort_scan.glsl", scatter)
                 ]
             except Exception:  # noqa: BLE001 - moderngl raises a plain Error: too little shared memory
@@ -222,7 +235,7 @@ class GpuRadixSort:
                 prog["u_shift"] = shift
                 prog["u_num_blocks"] = blocks
             self._timed("count", lambda: self._count.run(blocks))
-            self._timed("scan", lambda: self._scan.run(1 << self.digit_bits))
+            self._timed("scan", lambda: self._scan.run(1 if self.scan == "one" else 1 << self.digit_bits))
             self._timed("scatter", lambda: self._scatter.run(blocks))
             src, dst = dst, src
         self._settle(passes)
@@ -282,7 +295,7 @@ class GpuRadixSort:
             self._count["u_shift"] = shift
             self._scatter["u_shift"] = shift
             self._timed("count", lambda: self._count.run_indirect(dispatch, dispatch_offset))
-            self._timed("scan", lambda: self._scan.run(1 << self.digit_bits))
+            self._timed("scan", lambda: self._scan.run(1 if self.scan == "one" else 1 << self.digit_bits))
             self._timed("scatter", lambda: self._scatter.run_indirect(dispatch, dispatch_offset))
             src, dst = dst, src
         self._settle(passes)
