@@ -25,6 +25,7 @@ gathered without a per-entity dict lookup, and their detached Transforms are bui
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import chain, repeat
@@ -98,6 +99,48 @@ def _detached_rows_reference(rows: np.ndarray) -> list[Transform]:
     return [Transform.from_row(r) for r in rows]
 
 
+class _UidOrder:
+    """Every published row's position in uid order, kept up to date as anchors come and go.
+
+    ``rank[row]`` orders rows by their uid (valid for published rows), so the hundreds of ``moved``
+    rows of a tick are put in uid order by one integer argsort instead of a string sort. A few
+    changes a tick are applied with ``bisect`` on the sorted uid list; a large batch (the first
+    publish) re-sorts everything.
+    """
+
+    _REBUILD = 256  # changes in one publish above which everything is re-sorted
+
+    def __init__(self) -> None:
+        self.uids: list[str] = []  # published uids, ascending
+        self.rows = np.zeros(0, np.int64)  # their rows, same order
+        self.rank = np.zeros(0, np.int64)  # row -> index in ``uids``
+
+    def update(self, gone: list[str], added: list[tuple[str, int]], published: dict[int, str],
+               rows: dict[int, int], n_rows: int) -> None:
+        """Drop the ``gone`` uids and insert the ``added`` (uid, row) pairs; ``published``/``rows``
+        (entity → uid / row, already updated) are used when re-sorting everything."""
+        if len(gone) + len(added) > self._REBUILD:
+            pairs = sorted((u, rows[e]) for e, u in published.items())
+            self.uids = [u for u, _ in pairs]
+            self.rows = np.fromiter((r for _, r in pairs), np.int64, len(pairs))
+        else:
+            uids = self.uids
+            cut = sorted((bisect_left(uids, u) for u in gone), reverse=True)
+            for i in cut:
+                del uids[i]
+            order = np.delete(self.rows, cut) if cut else self.rows
+            if added:
+                added.sort()
+                at = [bisect_left(uids, u) for u, _ in added]
+                order = np.insert(order, at, [r for _, r in added])
+                for (u, _), i in zip(reversed(added), reversed(at), strict=True):
+                    uids.insert(i, u)
+            self.rows = order
+        if len(self.rank) < n_rows:
+            self.rank = np.zeros(max(n_rows, 2 * len(self.rank)), np.int64)
+        self.rank[self.rows] = np.arange(len(self.rows))
+
+
 class LayoutTracker:
     """The last published layout of one world, and the diff against it."""
 
@@ -111,6 +154,7 @@ class LayoutTracker:
         self.full = True  # the next publish looks at every entity (first publish, after a load)
         self._table = None  # the TransformTable whose touch log ``cursor`` points into
         self.cursor = -1
+        self.order = _UidOrder()
 
     def reset(self) -> None:
         """Forget what was published: the next publish spawns every member (after a load)."""
@@ -140,26 +184,36 @@ class LayoutTracker:
             dirty.update(self.published)
             self.full = False
         if dirty:
+            old_rows = {}
             for e in dirty:
                 row = self.rows.pop(e, None)
                 if row is not None:
+                    old_rows[e] = row
                     self.mask[row] = False
                     self.uid_row[row] = None
+            gone: list[str] = []  # uid order changes: published uids that left or changed row
+            added: list[tuple[str, int]] = []
             for e in sorted(dirty):
                 was = self.published.get(e)
                 member = world.exists(e) and world.is_layout_member(e)
                 uid = world.uid(e) if member else None
+                row = table.row_of[e] if member else -1
+                if was is not None and (was != uid or old_rows.get(e) != row):
+                    gone.append(was)
                 if was is not None and was != uid:
                     delta.removed.append(was)
                     del self.published[e]
                 if member:
-                    row = table.row_of[e]
                     self.rows[e] = row
                     self.mask[row] = True
                     self.uid_row[row] = uid
+                    if was != uid or old_rows.get(e) != row:
+                        added.append((uid, row))
                     if was != uid:
                         self.published[e] = uid
                         spawned.append(e)
+            if gone or added:
+                self.order.update(gone, added, self.published, self.rows, len(self.pub))
         # 2. proxy writes since the last publish
         spawned_set = set(spawned)
         restyled = sorted(e for e in world.changed(Proxy, self.version) if e in self.published and e not in spawned_set)
@@ -192,12 +246,9 @@ class LayoutTracker:
             keep = ~np.isin(moved_rows, [self.rows[e] for e in skip if e in self.rows])
             moved_rows, moved_data = moved_rows[keep], moved_data[keep]
         if len(moved_rows):
-            uids = self.uid_row[moved_rows].tolist()
-            k = len(uids)
-            # str keys: list.sort's specialised string compare; the order goes back to numpy once
-            order = sorted(range(k), key=uids.__getitem__)
-            moved_data = moved_data[np.fromiter(order, np.intp, k)]
-            delta.moved = list(zip(map(uids.__getitem__, order), _detached_rows(moved_data), strict=True))
+            order = np.argsort(self.order.rank[moved_rows], kind="stable")  # uid order
+            uids = self.uid_row[moved_rows[order]].tolist()
+            delta.moved = list(zip(uids, _detached_rows(moved_data[order]), strict=True))
         self.version = world.version
         delta.spawned.sort(key=lambda x: x.uid)
         delta.restyled.sort(key=lambda x: x.uid)
