@@ -4,16 +4,23 @@ Both sort unsigned keys ascending and stably (equal keys keep slot order), which
 ``np.argsort(keys, kind="stable")`` does — the reference twin used by the tests.
 
 GPU: least-significant-digit radix sort of 32-bit keys with (key, value) pairs, 4-, 5- or 8-bit
-digits, passes of three compute shaders each (``shaders/sort_count.glsl`` per-block histogram,
-``sort_scan.glsl`` one workgroup per digit scanning its row of block counts, and a stable scatter:
+digits, passes of three compute shaders each: ``shaders/sort_count.glsl`` (per-block histogram),
+``sort_scan.glsl`` (one workgroup per digit scanning its row of block counts; or, ``scan="one"``,
+one workgroup for the whole histogram, cheaper on CPU rasterisers) and a stable scatter:
 ``sort_scatter.glsl`` ranks 4- or 5-bit digits with per-thread counters in shared memory (5 bits
 need 43 KiB: hardware GPUs, not llvmpipe's 32 KiB); ``sort_scatter_ballot.glsl`` ranks 8-bit digits
 with subgroup ballots (GL_ARB_shader_ballot: NVIDIA and llvmpipe), half the passes of 4-bit digits.
-A width the context cannot compile falls back to the next narrower one. Buffers ping-pong;
-by default the pass count is rounded up to even so the result is back in the same ``keys``/``values``
-buffers; with ``swap=True`` an odd count is allowed and the attributes are swapped instead (one pass
-less, but ``keys``/``values`` may name other buffer objects afterwards). :meth:`GpuRadixSort.sort_indirect` takes the count
-from a GPU buffer and dispatches indirectly, so a count computed on the GPU never comes back.
+A width the context cannot compile falls back to the next narrower one. Buffers ping-pong; by
+default the pass count is rounded up to even so the result is back in the same ``keys``/``values``
+buffers; with ``swap=True`` an odd count is allowed and the attributes are swapped instead (one
+pass less, but ``keys``/``values`` may name other buffer objects afterwards).
+:meth:`GpuRadixSort.sort_indirect` takes the count from a GPU buffer and dispatches indirectly, so a
+count computed on the GPU never comes back.
+
+Shared memory decides the speed on an H200: the 8-bit scatter with one shared array for counts,
+keys and values in turn (11 KiB a workgroup, ``BALLOT_LOW_SHARED``) sorted the frame's 18.4M
+13-bit tile keys in 0.76 ms (2 passes), against 1.48 ms with three arrays (27 KiB) and 2.13 ms
+for the 5-bit scatter (43 KiB, 3 passes): fewer workgroups fit on an SM the more each one takes.
 
 CPU: 16-bit keys, two 8-bit LSD counting-sort passes in numpy.
 """

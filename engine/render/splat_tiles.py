@@ -51,7 +51,12 @@ ratio 1.35) and 3.53 ms at 3M (18.4M pairs; gsplat 3.31, ratio 1.07, 283 FPS), P
 image 72 / 71 dB. The GL timer query of our frame reads only 1.22 / 2.50 ms; at 3M its stages are
 project 0.34, depth sort 0.19, emit 0.50, pair sort 0.76, ranges 0.10, raster 0.42 ms. Before the
 two-sort order (one sort of (tile, depth) keys, 6 passes of 5-bit digits, one-workgroup scans): 3.77
-and 8.80 ms, the sort alone 6.5 ms at 3M.
+and 8.80 ms, the sort alone 6.5 ms at 3M. Open: back to back, frames took 1.0–1.25 ms more than
+their timer query at both sizes, so that gap is per frame, not per splat. The likeliest cause is the
+benchmark's glClear of the 1920×1080 colour and depth targets before each frame, which runs on the
+H200's few graphics units; ``draw(..., background=)`` (FILL) makes the raster pass write every
+pixel instead. Not yet measured on a GPU: ``gsplat_compare --clear gl fused`` reports both, with
+the clear's own GPU ms.
 
 The proxy depth test needs the framebuffer's depth attachment to be a depth *texture* (as
 engine/render/frame.py makes it); with a depth renderbuffer, which a compute shader cannot read,
