@@ -78,6 +78,7 @@ class Generator:
         self.cfg = self.model.cfg
         self.cache_size = int(cache_size)
         self._cache: OrderedDict[tuple, GaussianSet] = OrderedDict()
+        self.chunk = CUDA_CHUNK  # entities per device launch; a different value gives different bits
         self._lock = threading.Lock()  # the device path's staging buffers and graphs are shared state
         self._graphs: dict[tuple[int, int], _ChunkGraph] = {}
         self._graph_pool = None
@@ -182,8 +183,8 @@ class Generator:
         (Fourier features on the device), ``model.decode``; one launch per op (runs on any device)."""
         res: list[GaussianSet | None] = [None] * len(specs)
         with torch.inference_mode():
-            for idx in self._groups(specs, lod, CUDA_CHUNK):
-                enc = encode([specs[i] for i in idx], lod, self.cfg, self.device, pad_to=CUDA_CHUNK, device_features=True)
+            for idx in self._groups(specs, lod, self.chunk):
+                enc = encode([specs[i] for i in idx], lod, self.cfg, self.device, pad_to=self.chunk, device_features=True)
                 for i, gs in zip(idx, self._decode_to_sets(enc, len(idx)), strict=True):
                     res[i] = gs
         return res  # type: ignore[return-value]
@@ -199,9 +200,9 @@ class Generator:
         outputs into GaussianSets while the device runs the later ones."""
         cuda = self.device.type == "cuda"
         with self._lock, torch.inference_mode(), torch.cuda.device(self.device) if cuda else _nullcontext():
-            chunks = self._groups(specs, lod, CUDA_CHUNK)
+            chunks = self._groups(specs, lod, self.chunk)
             cols = param_cols(self.cfg)
-            stage_in = self._host_in(len(chunks) * CUDA_CHUNK * cols).view(len(chunks), CUDA_CHUNK, cols)
+            stage_in = self._host_in(len(chunks) * self.chunk * cols).view(len(chunks), self.chunk, cols)
             counts = [anchor_count(specs[idx[0]].shape, specs[idx[0]].half_extents, lod) for idx in chunks]
             sizes, total = [], 0  # per chunk: (kept rows, output floats per entity, offset in the host output)
             for idx, n in zip(chunks, counts, strict=True):
@@ -247,8 +248,8 @@ class Generator:
         return self._stage_out[:n]
 
     def _chunk(self, n: int, lod: int, graphs: bool) -> Callable[[torch.Tensor], torch.Tensor]:
-        """The chunk function for anchor count ``n`` at ``lod``: parameters (CUDA_CHUNK, cols) →
-        packed outputs (CUDA_CHUNK, n·G·14) on the device (see ``_gaussian_set`` for the layout)."""
+        """The chunk function for anchor count ``n`` at ``lod``: parameters (chunk, cols) →
+        packed outputs (chunk, n·G·14) on the device (see ``_gaussian_set`` for the layout)."""
         if n not in self._templates:
             self._templates[n] = template(n, self.cfg, self.device)
         tpl = self._templates[n]
@@ -264,7 +265,7 @@ class Generator:
         if key not in self._graphs:
             if self._graph_pool is None:
                 self._graph_pool = torch.cuda.graph_pool_handle()
-            self._graphs[key] = _ChunkGraph(forward, (CUDA_CHUNK, param_cols(self.cfg)), self.device, self._graph_pool)
+            self._graphs[key] = _ChunkGraph(forward, (self.chunk, param_cols(self.cfg)), self.device, self._graph_pool)
         return self._graphs[key]
 
     def _check_device_path(self) -> None:
