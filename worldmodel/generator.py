@@ -11,14 +11,19 @@ or in a batch of any size, with any torch thread count, on the same device type.
 - on CUDA (``_run_device``) entities are grouped by anchor count and run in chunks of a fixed size
   ``CUDA_CHUNK``, padded with copies of the chunk's first entity, so every launch has the same shape
   whatever the batch size (cuBLAS picks its kernels from the shapes). The host packs one row of
-  numbers per entity (``device_inputs.entity_params``) and copies them to the device; the encoding (``device_inputs.encode_on_device``), the network and the decode of a chunk run on
-  the device as one CUDA-graph replay (the same kernels as the eager run, captured once per
-  (anchor count, lod)); the outputs come back in one copy per chunk. The host packs the next chunk
-  while the device runs one and splits finished chunks while it runs the rest. ``_run_chunked`` is its plain twin (``model.encode`` on the host + ``model.decode``).
+  numbers per entity (``device_inputs.entity_params``) and copies it to the device; the encoding
+  (``device_inputs.encode_on_device``, elementwise per entity), the network and the decode of a
+  chunk run as one CUDA-graph replay (the same kernels as the eager run, captured once per
+  (anchor count, lod) when the Generator starts, about a second); the outputs come back in one
+  copy per chunk. The host packs the next chunk while the device runs one, and splits finished
+  chunks into GaussianSets while it runs the rest. ``_run_chunked`` is the plain twin
+  (``model.encode`` on the host, ``model.decode``, one launch per op): on an H200 the fast path
+  takes about 10 ms per batch of 256 against 46 ms for the twin, with the same bits.
 
 When the Generator starts on a device it checks the fast path against the plain one on a fixed
 probe set (``device_check``); if they disagree (for example because the model's input features
-changed and ``device_inputs`` was not updated) it uses the plain path (``device_path``).
+changed and ``device_inputs`` was not updated) it uses the plain path (``device_path``), and if a
+graph capture fails it runs the fast path eagerly; either way it warns.
 
 Outputs are cached, keyed by (model version, lod, spec.key()) where the key holds the seed, the
 proxy and the quantised state — the model only ever sees the quantised state.
