@@ -33,7 +33,7 @@ ones included) and ``IslandManager.to_bytes`` are private bincode layouts, not p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from operator import attrgetter, methodcaller
+from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,7 @@ _ISO_BYTES = 36
 _POSE_COLUMNS = _ISO_HEADER // 4 + np.array([4, 5, 6, 3, 0, 1, 2])
 _INDEX = attrgetter("index")
 _POSITION = attrgetter("position")
-_TO_BYTES = methodcaller("to_bytes")
+_TO_BYTES = rp.Isometry3.to_bytes  # the unbound method: ~2x cheaper a call than methodcaller
 
 
 def _hash_is_index() -> bool:
@@ -101,6 +101,7 @@ class Simulation:
         self.kind_of = np.zeros(64, np.int8)
         self.last = np.zeros((64, 10), np.float64)
         self.slot_of_index = np.full(64, -1, np.int64)  # rapier body handle index → slot
+        self.dynamic_slot_of_index = np.full(64, -1, np.int64)  # the same, -1 unless the body is DYNAMIC
         self.structure_version = 0  # bumped whenever slots or rows change
         self.queries_dirty = True
 
@@ -119,15 +120,19 @@ class Simulation:
             new[: len(old)] = old
             setattr(self, name, new)
 
-    def _index_slot(self, handle: rp.RigidBodyHandle | None, slot: int) -> None:
+    def _index_slot(self, handle: rp.RigidBodyHandle | None, slot: int, kind: int) -> None:
         if handle is None:
             return
         i = handle.index
         if i >= len(self.slot_of_index):
-            grown = np.full(max(2 * len(self.slot_of_index), i + 1), -1, np.int64)
-            grown[: len(self.slot_of_index)] = self.slot_of_index
-            self.slot_of_index = grown
+            n = max(2 * len(self.slot_of_index), i + 1)
+            for name in ("slot_of_index", "dynamic_slot_of_index"):
+                old = getattr(self, name)
+                grown = np.full(n, -1, np.int64)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
         self.slot_of_index[i] = slot
+        self.dynamic_slot_of_index[i] = slot if kind == DYNAMIC else -1
 
     def add(
         self,
@@ -197,7 +202,7 @@ class Simulation:
         self.records[entity] = rec
         if bh is not None:
             self.by_body[bh] = slot
-            self._index_slot(bh, slot)
+            self._index_slot(bh, slot, kind)
         if ch is not None:
             self.by_collider[ch] = entity
         self.queries_dirty = True
@@ -219,7 +224,7 @@ class Simulation:
         self.structure_version += 1
         if rec.body is not None:
             self.by_body[rec.body] = slot
-            self._index_slot(rec.body, slot)
+            self._index_slot(rec.body, slot, rec.kind)
         if rec.collider is not None:
             self.by_collider[rec.collider] = rec.entity
 
@@ -233,6 +238,7 @@ class Simulation:
             self.world.remove_body(rec.body)
             del self.by_body[rec.body]
             self.slot_of_index[rec.body.index] = -1
+            self.dynamic_slot_of_index[rec.body.index] = -1
         elif rec.collider is not None:
             self.world.remove_collider(rec.collider)
         if rec.collider is not None:
@@ -249,7 +255,7 @@ class Simulation:
             self.last[slot] = self.last[end]
             if moved.body is not None:
                 self.by_body[moved.body] = slot
-                self.slot_of_index[moved.body.index] = slot
+                self._index_slot(moved.body, slot, moved.kind)
         self.slots.pop()
         self.views.pop()
         self.queries_dirty = True
@@ -309,10 +315,13 @@ class Simulation:
         return self._slots_of_indices(idx)
 
     def _slots_of_indices(self, idx: np.ndarray) -> np.ndarray:
-        idx = idx[idx < len(self.slot_of_index)]
-        slots = self.slot_of_index[idx]
+        table = self.dynamic_slot_of_index
+        if len(idx) and idx.max() >= len(table):
+            idx = idx[idx < len(table)]
+        slots = table[idx]
         slots = slots[slots >= 0]
-        return np.sort(slots[self.kind_of[slots] == DYNAMIC])
+        slots.sort()
+        return slots
 
     def read_poses(self, slots: np.ndarray) -> np.ndarray:
         """(K, 7) float64 poses (pos, rot w-first) of the bodies in ``slots`` — the bulk fast path."""
