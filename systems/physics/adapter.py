@@ -13,13 +13,15 @@ Layout of the per-entity state (one *slot* per entity with a body or a collider)
 
 Bulk pose read (the hot path): Rapier's bindings expose no array accessor, so poses of the *awake*
 bodies are gathered as the 36-byte ``Isometry3.to_bytes()`` blobs (8-byte header, then f32
-qx qy qz qw tx ty tz), joined once and decoded with one ``np.frombuffer`` — no per-body float
-boxing. :meth:`Simulation.read_poses` is that fast path; :meth:`Simulation._read_poses` its plain
+qx qy qz qw tx ty tz) through C-level ``map`` calls over a slot → view list (no Python frame per
+body), joined once and decoded with one ``np.frombuffer`` — no per-body float boxing.
+:meth:`Simulation.read_poses` is that fast path; :meth:`Simulation._read_poses` its plain
 per-attribute twin (compared in tests). Sleeping bodies cost nothing.
 
 The awake set comes from ``PhysicsWorld.active_bodies()`` (handles); their indices are read with
 the builtin ``hash`` (the bindings hash a handle as ``index | generation << 32``, checked once at
-import, else the ``index`` attribute is used) — a C-level ``map``, ~1/3 cheaper than the property.
+import, else the ``index`` attribute is used) — a C-level ``map``, ~1/3 cheaper than the property —
+and mapped to slots through ``dynamic_slot_of_index`` (-1 for non-dynamic bodies).
 :meth:`Simulation.awake_dynamic_slots` is that fast path, :meth:`Simulation._awake_dynamic_slots`
 its plain twin.
 

@@ -252,7 +252,7 @@ def test_character_rides_a_moving_platform():
     assert g.get(hero, Transform).pos[1] == pytest.approx(0.6, abs=0.05)  # still on top
 
 
-def test_shadow_diff_push_matches_the_per_slot_reference():
+def test_touch_log_push_matches_the_per_slot_reference():
     def run(reference: bool) -> np.ndarray:
         g = make_game()
         g.ground()
@@ -268,6 +268,10 @@ def test_shadow_diff_push_matches_the_per_slot_reference():
                 g.move(crates[0], (0, 6, 0))  # teleport
             if t == 30:
                 g.get(wall, Transform).scale = (1, 2, 1)  # rescale a static collider
+            if t in (40, 50):  # a writer bypassing Transform: marks the row, or everything
+                row = g.world.table.row_of[crates[1 if t == 40 else 2]]
+                g.world.table.data[row, 1] += 3.0
+                g.world.table.mark(np.array([row])) if t == 40 else g.world.table.mark_all()
             g.get(plat, Transform).pos[1] = 0.3 + 0.01 * t  # kinematic lift
             g.tick()
             out.append([g.get(e, Transform)._data.copy() for e in crates])

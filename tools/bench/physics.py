@@ -5,11 +5,14 @@ Scene: a ground slab, a grid of 20,000 static posts (anchored collider-only enti
 from staggered heights. All are awake in the first ~60 ticks; over the default window (ticks 21-260)
 they land and settle, and the median tick has ~600 awake (``awake_median``, ``moved_median``):
 ``--warmup 0 --ticks 60`` measures the all-awake phase instead. Each measured tick runs the
-game's scripts → physics → rules → layout stages (the layout stage diffs every transform and
-builds the LayoutDelta); ``rapier_ms`` is the wall time of ``PhysicsWorld.step()`` alone inside the
+game's scripts → physics → rules → layout stages (the layout stage diffs the transforms touched
+since the last publish — the physics write-back's rows and any a script accessed, see
+``engine.world.TransformTable`` — and builds the LayoutDelta with one detached Transform per moved
+anchor); ``rapier_ms`` is the wall time of ``PhysicsWorld.step()`` alone inside the
 same tick. Prints the medians and their ratio (target ≤ 1.5), the physics stage alone
 (``physics_stage_ms``: reconcile + push + characters + step + pull + events) and its ratio to the
-step, the layout stage alone (``layout_stage_ms``: the transform diff and the LayoutDelta), the tick's and the step's process CPU time and their ratio (``ratio_cpu``: steadier than wall
+step, the layout stage alone (``layout_stage_ms``: the transform diff and the LayoutDelta), the
+tick's and the step's process CPU time and their ratio (``ratio_cpu``: steadier than wall
 time on a shared machine, but it counts Rapier's idle-spinning worker threads), and the awake-body
 count.
 
