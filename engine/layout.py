@@ -29,6 +29,7 @@ from bisect import bisect_left
 from collections import deque
 from dataclasses import dataclass, field
 from itertools import chain, repeat
+from operator import attrgetter
 
 import numpy as np
 
@@ -68,6 +69,7 @@ def _copy_proxy(p: Proxy) -> Proxy:
     return Proxy(p.shape, p.half_extents.copy(), p.material, p.style_seed, dict(p.state))
 
 
+_by_uid = attrgetter("uid")
 _ROW = np.dtype((np.void, 80))  # one transform-table row as an opaque 80-byte value
 _new_object = object.__new__
 _set_data = Transform._data.__set__  # the slot descriptors of Transform's __slots__
@@ -257,8 +259,10 @@ class LayoutTracker:
             uids = self.uid_row[moved_rows[order]].tolist()
             delta.moved = list(zip(uids, _detached_rows(moved_data[order]), strict=True))
         self.version = world.version
-        delta.spawned.sort(key=lambda x: x.uid)
-        delta.restyled.sort(key=lambda x: x.uid)
+        if len(delta.spawned) > 1:
+            delta.spawned.sort(key=_by_uid)
+        if len(delta.restyled) > 1:
+            delta.restyled.sort(key=_by_uid)
         delta.removed.sort()
         return delta
 

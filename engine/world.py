@@ -87,9 +87,8 @@ class TransformTable:
 
     def _flush(self) -> None:
         if self.touched:
-            t = self.touched
+            t, self.touched = self.touched, set()
             self._append(np.fromiter(t, np.int64, len(t)))
-            t.clear()
 
     def _append(self, rows: np.ndarray) -> None:
         self._log.append(rows)
@@ -100,11 +99,17 @@ class TransformTable:
             del self._log[:cut]
             self._log_start += cut
 
-    def mark(self, rows: np.ndarray) -> None:
-        """Record that ``rows`` (K,) int were written directly into ``data`` (not through a Transform)."""
+    def mark(self, rows: np.ndarray, reader: int = -1) -> int:
+        """Record that ``rows`` (K,) int were written directly into ``data`` (not through a Transform).
+
+        ``reader``: the writer's own cursor, if it reads the log too; returned moved past this batch
+        when nothing else was logged since it (the writer knows what it wrote), else unchanged.
+        """
         self._flush()
+        end = self._log_start + len(self._log)
         if len(rows):
             self._append(np.array(rows, np.int64, copy=True).reshape(-1))
+        return self._log_start + len(self._log) if reader == end else reader
 
     def mark_all(self) -> None:
         """Any row may have changed (a bulk write into ``data``): every reader compares the whole table next."""

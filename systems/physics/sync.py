@@ -352,18 +352,10 @@ class Sync:
         # rows against what it published, so a body at rest still produces no ``moved``
         table[rows, 0:7] = poses
         sim.last[slots, 0:7] = poses
-        self._mark_written(world, rows)
-        if len(self.shadow) == len(table):
-            self.shadow[rows, 0:7] = poses  # the scale columns were synced by this tick's push
-
-    def _mark_written(self, world: World, rows: np.ndarray) -> None:
-        """Log ``rows`` as written (for the layout tracker); the shadow already holds them, so when
-        nothing else was logged since this sync's last look, its own cursor skips them."""
-        t = world.table
-        was_current = self.cursor == t.cursor()
-        t.mark(rows)
-        if was_current:
-            self.cursor = t.cursor()
+        # logged for the layout tracker; this sync's own cursor skips them when nothing else was
+        # logged since its last look. The shadow is not refreshed: it only pre-filters the push,
+        # whose real test is ``sim.last`` (a stale shadow row costs one compare if it comes up)
+        self.cursor = world.table.mark(rows, self.cursor)
 
     def _pull_reference(self, world: World) -> None:
         """Plain twin of :meth:`pull_poses`: every dynamic body, one at a time."""

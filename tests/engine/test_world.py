@@ -139,3 +139,16 @@ def test_touch_log_is_bounded_and_a_reader_left_behind_compares_everything() -> 
     detached = Transform(pos=(1, 2, 3))
     detached.pos[0] = 0.0  # not in a world: nothing to log
     assert detached._owner is None
+
+
+def test_a_writer_that_also_reads_the_log_skips_its_own_batch_only_when_nothing_else_came() -> None:
+    w = World()
+    es = [w.spawn(Transform()) for _ in range(3)]
+    rows = np.array([w.table.row_of[e] for e in es])
+    mine = w.table.cursor()
+    mine = w.table.mark(rows[:1], mine)  # nothing else logged since: skipped
+    assert w.table.changes_since(mine)[0].tolist() == []
+    w.get(es[2], Transform).pos[0] = 1.0  # someone else wrote in between
+    after = w.table.mark(rows[1:2], mine)
+    assert after == mine and w.table.changes_since(after)[0].tolist() == sorted(rows[1:].tolist())
+    assert w.table.mark(rows[:1]) == -1  # a writer that does not read
