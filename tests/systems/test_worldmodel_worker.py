@@ -115,6 +115,34 @@ def test_process_worker_renders_the_frame_the_thread_worker_renders() -> None:
     assert np.array_equal(images[0], images[1])
 
 
+@pytest.mark.gl
+def test_games_default_to_the_process_worker_and_headless_frames_start_none(monkeypatch) -> None:
+    """The default: a game's stage runs the model in a worker process once frames are drawn as in a
+    window; a headless frame (flushed) generates in this process and starts no worker."""
+    from engine.game import Game
+    from engine.presenter import Presenter
+    from engine.render.context import headless_context
+
+    monkeypatch.delenv("ANCHORWORLD_WORKER", raising=False)
+    game = Game(seed=5, name="default-worker")
+    game.box(pos=(0, 0.5, 3), half_extents=(0.4, 0.4, 0.4), material="brick", uid="b")
+    game.player(pos=(0, 0, 0))
+    stage = game.system("worldmodel")
+    stage.min_lod = 2
+    game.tick()
+    assert stage.worker == "process"
+    ctx = headless_context(330)
+    try:
+        p = Presenter(game, ctx, (64, 48))
+        p.splat_view.wait = True
+        p.render(1.0)
+        assert stage._proc is None and stage.splat_count() > 0
+        p.close()
+    finally:
+        stage.close()
+        ctx.release()
+
+
 def test_restyles_are_delivered_ahead_of_the_budget_by_the_process_worker() -> None:
     stage = WorldModelStage(3, worker="process", device="cpu", budget=1, min_lod=2)
     uids = [f"e{i}" for i in range(6)]
