@@ -8,7 +8,9 @@ Change tracking is one mechanism (see ``engine.layout``):
 
 - every write through the API (``spawn``, ``add``, ``set``, ``remove``, ``touch``) bumps
   ``world.version`` and logs (version, entity) for that component type → ``changed(Type, since)``;
-- every ``Transform`` lives as a row of one (N, 10) float64 table → value diffs are one numpy op;
+- every ``Transform`` lives as a row of one (N, 10) float64 table → value diffs are one numpy op,
+  over the rows the table's touch log names (accessed through a Transform, or marked by a direct
+  writer), or over the whole table when a reader's log position is too old;
 - gaining/losing an Anchor/Transform/Proxy or dying logs a ``Membership`` write, so any number of
   trackers can each follow the world from their own version.
 
