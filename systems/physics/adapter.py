@@ -306,7 +306,8 @@ class Simulation:
         if not act:
             return np.zeros(0, np.int64)
         if _HASH_INDEX:
-            idx = np.fromiter(map(hash, act), np.int64, len(act)) & 0xFFFFFFFF
+            idx = np.fromiter(map(hash, act), np.int64, len(act))
+            idx &= 0xFFFFFFFF
         else:  # pragma: no cover
             idx = np.fromiter(map(_INDEX, act), np.int64, len(act))
         return self._slots_of_indices(idx)

@@ -77,7 +77,8 @@ class Sync:
         self.keys: dict[int, tuple[Any, ...]] = {}
         self.joints: dict[int, tuple[Any, int, int]] = {}  # entity → (joint handle, other entity, id(Joint))
         self.characters: dict[int, Any] = {}  # entity → (rapier KCC, id(CharacterController))
-        self.awake_last = np.zeros(0, np.int64)
+        self.awake_last = np.zeros(0, np.int64)  # slots awake after the last step
+        self._awake_mark = np.zeros(0, bool)
         self.on_remove: list[Any] = []
         self.on_rebuild: list[Any] = []
         # a copy of the world's transform table as of the last sync, and row → slot; the per-tick
@@ -334,12 +335,18 @@ class Sync:
         sim = self.sim
         awake = sim.awake_dynamic_slots()
         slots = awake
-        if len(self.awake_last):
+        last = self.awake_last
+        if len(last):
             # bodies that fell asleep in this step still moved during it: read them once more
-            last = self.awake_last[self.awake_last < len(sim.slots)]
-            mark = np.zeros(len(sim.slots), bool)
+            n = len(sim.slots)
+            if last.max() >= n:  # slots past the end were removed since
+                last = last[last < n]
+            if len(self._awake_mark) < n:
+                self._awake_mark = np.zeros(2 * n, bool)
+            mark = self._awake_mark  # all False between calls
             mark[awake] = True
             extra = last[~mark[last]]
+            mark[awake] = False
             if len(extra):
                 slots = np.concatenate([awake, extra[sim.kind_of[extra] == DYNAMIC]])
         self.awake_last = awake
