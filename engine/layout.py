@@ -72,8 +72,6 @@ def _copy_proxy(p: Proxy) -> Proxy:
 _by_uid = attrgetter("uid")
 _ROW = np.dtype((np.void, 80))  # one transform-table row as an opaque 80-byte value
 _new_object = object.__new__
-_set_data = Transform._data.__set__  # the slot descriptors of Transform's __slots__
-_set_owner = Transform._owner.__set__
 _CHUNK = 64  # rows per private buffer of _detached_rows (fewer buffers: ~0.04 ms a tick at 600 moved)
 
 
@@ -91,8 +89,9 @@ def _detached_rows(rows: np.ndarray) -> list[Transform]:
     padded[:k] = rows
     chunks = map(np.ndarray.copy, padded.reshape(n_chunks, _CHUNK, 10))  # private (_CHUNK, 10) buffers
     objs: list[Transform] = list(map(_new_object, repeat(Transform, k)))
-    deque(map(_set_data, objs, chain.from_iterable(chunks)), maxlen=0)  # stops after the k objects
-    deque(map(_set_owner, objs, repeat(None, k)), maxlen=0)
+    # builtin setattr through map: ~1/3 cheaper a call than the slot descriptor's __set__ wrapper
+    deque(map(setattr, objs, repeat("_data", k), chain.from_iterable(chunks)), maxlen=0)  # k objects
+    deque(map(setattr, objs, repeat("_owner", k), repeat(None, k)), maxlen=0)
     return objs
 
 
