@@ -226,7 +226,7 @@ class LayoutTracker:
         if self._table is not table:
             self._table, self.cursor = table, -1
         cand, self.cursor = table.changes_since(self.cursor)
-        if cand is None:
+        if cand is None or len(cand) > max(4096, n // 4):  # a contiguous compare beats gathering most rows
             rows = unique_sorted(np.flatnonzero(data.view(np.int64) != pub.view(np.int64)) // 10)
             changed = data[rows]
         else:
