@@ -230,6 +230,8 @@ def test_detached_rows_behave_like_the_from_row_twin() -> None:
     w.get(e, Transform).pos[1] = 5.0
     assert w.get(e, Transform).pos.tolist() == [30.0, 5.0, 32.0] and fast[2].pos.tolist() == [20.0, 21.0, 22.0]
     assert _detached_rows(np.zeros((0, 10))) == []
+    order = np.array([3, 0, 2, 1])
+    assert _detached_rows(src, order) == _detached_rows_reference(src[order])
 
 
 @given(st.lists(st.integers(0, 30), max_size=50))
