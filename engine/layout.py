@@ -16,24 +16,29 @@ the published copy — of the rows its touch log names (``TransformTable.changes
 Transform accessor or a direct table writer such as the physics write-back touched), or of every
 row when the log does not reach back. ``_ReferenceTracker`` is the plain twin used by tests.
 
-The ``moved`` list is the hot path (hundreds of entries a tick when bodies tumble): the uid of each
-table row is kept in a numpy object array, so the moved rows are filtered, ordered by uid and
-gathered without a per-entity dict lookup, and their detached Transforms are built by
-:func:`_detached_rows` (C-level ``map`` over small private copies of the rows) instead of one
-``Transform.from_row`` call each; :func:`_detached_rows_reference` is its plain twin.
+``moved`` is the hot path (hundreds of entries a tick when bodies tumble), so it is array-backed: a
+:class:`MovedRows` holds the moved uids (sorted) and one (K, 10) float64 array of their rows —
+no Python object per entry is made in the tick. The uid of each table row is kept in a numpy object
+array, so the moved rows are filtered, ordered by uid and gathered without a per-entity dict
+lookup. Consumers that care about speed read ``moved.uids`` / ``moved.rows`` / ``moved.matrices()``
+(the presenter, the world-model stage); iterating still yields ``(uid, Transform)`` pairs, built
+on demand by :func:`_detached_rows` (C-level ``map`` over small private copies of the rows;
+:func:`_detached_rows_reference` is its plain twin). :func:`transform_matrices` turns (K, 10) rows
+into (K, 4, 4) matrices bit-identical to ``Transform.matrix()`` (its twin).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections import deque
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from operator import attrgetter
 
 import numpy as np
 
-from engine.components import Anchor, Proxy, Transform
+from engine.components import Anchor, Proxy, Transform, transform_matrix
 from engine.world import Membership, unique_sorted
 
 
@@ -46,15 +51,144 @@ class LayoutEntry:
     proxy: Proxy
 
 
+_NO_ROWS = np.zeros((0, 10), np.float64)
+_NO_ROWS.flags.writeable = False
+
+
+def _row_of(t: Transform | np.ndarray | Iterable[float]) -> np.ndarray:
+    """A private (10,) float64 copy of a transform's row (or of a row given as numbers)."""
+    if isinstance(t, Transform):
+        return t._data.copy()  # not through the accessors: they would log a world row
+    row = np.array(t, np.float64).reshape(-1)
+    if row.shape != (10,):
+        raise ValueError(f"LayoutDelta.moved: expected a Transform or 10 numbers, got shape {row.shape}")
+    return row
+
+
+class MovedRows:
+    """The anchors whose transform moved, array-backed: ``uids`` (K) and ``rows`` (K, 10) float64.
+
+    A row is the transform table's layout: pos (3), rot (4, w-first), scale (3). The tracker
+    publishes them in uid order and makes no Python object per entry; ``rows`` is read-only (every
+    listener of the tick sees the same array). For convenience it behaves like the list of
+    ``(uid, Transform)`` pairs it replaces: iterate it (the Transforms are detached copies built
+    on demand, so writing to them does not change the delta), index it, ``len()``, truthiness,
+    ``append((uid, transform))`` / ``extend`` for deltas built by hand (the row is copied), ``sort``,
+    and ``==`` against another ``MovedRows`` or a list of pairs (by value, as ``Transform ==``).
+    """
+
+    __slots__ = ("_uids", "_rows", "_extra")
+
+    def __init__(self, pairs: Iterable[tuple[str, Transform]] = ()) -> None:
+        self._uids: list[str] = []
+        self._rows = _NO_ROWS
+        self._extra: list[np.ndarray] = []  # rows appended since ``_rows`` was last built
+        self.extend(pairs)
+
+    @classmethod
+    def from_arrays(cls, uids: list[str], rows: np.ndarray) -> MovedRows:
+        """Wrap ``uids`` (K) and ``rows`` (K, 10) float64 without copying (both are taken over)."""
+        if rows.shape != (len(uids), 10) or rows.dtype != np.float64:
+            raise ValueError(f"MovedRows: expected ({len(uids)}, 10) float64 rows, got {rows.shape} {rows.dtype}")
+        m = _new_object(cls)
+        m._uids, m._rows, m._extra = uids, rows, []
+        rows.flags.writeable = False
+        return m
+
+    @property
+    def uids(self) -> list[str]:
+        """The moved anchors' uids (K), in the order of ``rows`` (do not modify)."""
+        return self._uids
+
+    @property
+    def rows(self) -> np.ndarray:
+        """(K, 10) float64 read-only: pos (3), rot (4, w-first), scale (3) of each moved anchor."""
+        if self._extra:
+            rows = np.concatenate([self._rows, np.stack(self._extra)])
+            rows.flags.writeable = False
+            self._rows, self._extra = rows, []
+        return self._rows
+
+    def matrices(self) -> np.ndarray:
+        """(K, 4, 4) float64 local→world matrices T·R·S, bit-identical to ``Transform.matrix()``."""
+        return transform_matrices(self.rows)
+
+    def append(self, item: tuple[str, Transform]) -> None:
+        """Add one ``(uid, transform)`` pair (the transform's row is copied)."""
+        uid, t = item
+        row = _row_of(t)
+        self._uids.append(uid)
+        self._extra.append(row)
+
+    def extend(self, pairs: Iterable[tuple[str, Transform]]) -> None:
+        """``append`` each pair."""
+        for p in pairs:
+            self.append(p)
+
+    def sort(self, *, key=None, reverse: bool = False) -> None:  # noqa: ANN001 - as list.sort
+        """Reorder in place; by uid unless ``key`` (called with each ``(uid, Transform)`` pair) is given."""
+        if key is None:
+            order = sorted(range(len(self._uids)), key=self._uids.__getitem__, reverse=reverse)
+        else:
+            pairs = list(self)
+            order = sorted(range(len(pairs)), key=lambda i: key(pairs[i]), reverse=reverse)
+        rows = self.rows[order] if order else _NO_ROWS
+        self._uids[:] = [self._uids[i] for i in order]
+        rows.flags.writeable = False
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._uids)
+
+    def __bool__(self) -> bool:
+        return bool(self._uids)
+
+    def __iter__(self) -> Iterator[tuple[str, Transform]]:
+        return zip(self._uids, _detached_rows(self.rows), strict=True)
+
+    def __getitem__(self, i: int | slice) -> tuple[str, Transform] | MovedRows:
+        if isinstance(i, slice):
+            return MovedRows.from_arrays(self._uids[i], self.rows[i].copy())
+        return self._uids[i], Transform.from_row(self.rows[i])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MovedRows):
+            if not isinstance(other, list | tuple):
+                return NotImplemented
+            try:
+                other = MovedRows(other)
+            except (TypeError, ValueError):
+                return False
+        return self._uids == other._uids and bool(np.array_equal(self.rows, other.rows))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __reduce__(self) -> tuple:
+        return (MovedRows.from_arrays, (list(self._uids), self.rows.copy()))
+
+    def __repr__(self) -> str:
+        head = ", ".join(self._uids[:4]) + (", ..." if len(self._uids) > 4 else "")
+        return f"MovedRows({len(self._uids)}: [{head}])"
+
+
 @dataclass
 class LayoutDelta:
-    """What changed in the layout at ``tick``; lists are sorted by uid."""
+    """What changed in the layout at ``tick``; lists are sorted by uid.
+
+    ``moved`` is a :class:`MovedRows` (uids + one (K, 10) array of rows); assigning a list of
+    ``(uid, Transform)`` pairs to it (or passing one to the constructor) converts it.
+    """
 
     tick: int
     spawned: list[LayoutEntry] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     restyled: list[LayoutEntry] = field(default_factory=list)
-    moved: list[tuple[str, Transform]] = field(default_factory=list)
+    moved: MovedRows = field(default_factory=MovedRows)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "moved" and not isinstance(value, MovedRows):
+            value = MovedRows(value)  # type: ignore[arg-type]
+        object.__setattr__(self, name, value)
 
     def __bool__(self) -> bool:
         return bool(self.spawned or self.removed or self.restyled or self.moved)
@@ -102,6 +236,35 @@ def _detached_rows(rows: np.ndarray, order: np.ndarray | None = None) -> list[Tr
 def _detached_rows_reference(rows: np.ndarray) -> list[Transform]:
     """Plain twin of :func:`_detached_rows`: one ``Transform.from_row`` per row of (K, 10) ``rows``."""
     return [Transform.from_row(r) for r in rows]
+
+
+def transform_matrices(rows: np.ndarray) -> np.ndarray:
+    """(K, 4, 4) float64 matrices T·R·S of (K, 10) ``rows`` (pos, rot w-first, scale).
+
+    Each is bit-identical to ``engine.components.transform_matrix`` of that row (same operations in
+    the same order, elementwise); :func:`transform_matrices_reference` is the plain twin.
+    """
+    rows = np.asarray(rows, np.float64).reshape(-1, 10)
+    w, x, y, z = rows[:, 3], rows[:, 4], rows[:, 5], rows[:, 6]
+    sx, sy, sz = rows[:, 7], rows[:, 8], rows[:, 9]
+    m = np.zeros((len(rows), 4, 4), np.float64)
+    m[:, 3, 3] = 1.0
+    m[:, 0, 0] = (1 - 2 * (y * y + z * z)) * sx
+    m[:, 0, 1] = 2 * (x * y - w * z) * sy
+    m[:, 0, 2] = 2 * (x * z + w * y) * sz
+    m[:, 1, 0] = 2 * (x * y + w * z) * sx
+    m[:, 1, 1] = (1 - 2 * (x * x + z * z)) * sy
+    m[:, 1, 2] = 2 * (y * z - w * x) * sz
+    m[:, 2, 0] = 2 * (x * z - w * y) * sx
+    m[:, 2, 1] = 2 * (y * z + w * x) * sy
+    m[:, 2, 2] = (1 - 2 * (x * x + y * y)) * sz
+    m[:, :3, 3] = rows[:, 0:3]
+    return m
+
+
+def transform_matrices_reference(rows: np.ndarray) -> np.ndarray:
+    """Plain twin of :func:`transform_matrices`: one ``transform_matrix`` per row."""
+    return np.array([transform_matrix(r[0:3], r[3:7], r[7:10]) for r in np.asarray(rows).reshape(-1, 10)]).reshape(-1, 4, 4)
 
 
 class _UidOrder:
@@ -260,7 +423,7 @@ class LayoutTracker:
         if len(moved_rows):
             order = np.argsort(self.order.rank[moved_rows])  # uid order (ranks are distinct)
             uids = self.uid_row[moved_rows[order]].tolist()
-            delta.moved = list(zip(uids, _detached_rows(moved_data, order), strict=True))
+            delta.moved = MovedRows.from_arrays(uids, np.take(moved_data, order, axis=0))
         self.version = world.version
         if len(delta.spawned) > 1:
             delta.spawned.sort(key=_by_uid)
@@ -291,6 +454,7 @@ class _ReferenceTracker:
 
     def publish(self, world, tick: int) -> LayoutDelta:
         delta = LayoutDelta(tick)
+        moved: list[tuple[str, Transform]] = []
         now: dict[str, tuple[int, np.ndarray]] = {}
         proxies = world.changed(Proxy, self.version)
         for e, (a, t, p) in world.query(Anchor, Transform, Proxy):
@@ -304,12 +468,13 @@ class _ReferenceTracker:
             elif e in proxies:
                 delta.restyled.append(entry)
             elif old[1].tobytes() != now[a.uid][1].tobytes():
-                delta.moved.append((a.uid, t.copy()))
+                moved.append((a.uid, t.copy()))
         delta.removed.extend(u for u in self.snap if u not in now)
         self.snap = now
         self.version = world.version
         delta.spawned.sort(key=lambda x: x.uid)
         delta.restyled.sort(key=lambda x: x.uid)
         delta.removed.sort()
-        delta.moved.sort(key=lambda x: x[0])
+        moved.sort(key=lambda x: x[0])
+        delta.moved = moved  # converted to MovedRows
         return delta
