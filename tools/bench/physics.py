@@ -7,8 +7,8 @@ they land and settle, and the median tick has ~600 awake (``awake_median``, ``mo
 ``--warmup 0 --ticks 60`` measures the all-awake phase instead. Each measured tick runs the
 game's scripts → physics → rules → layout stages (the layout stage diffs the transforms touched
 since the last publish — the physics write-back's rows and any a script accessed, see
-``engine.world.TransformTable`` — and builds the LayoutDelta with one detached Transform per moved
-anchor); ``rapier_ms`` is the wall time of ``PhysicsWorld.step()`` alone inside the
+``engine.world.TransformTable`` — and builds the LayoutDelta; its ``moved`` is array-backed, the
+sorted uids and one (K, 10) array of rows, no Python object per moved anchor); ``rapier_ms`` is the wall time of ``PhysicsWorld.step()`` alone inside the
 same tick. Prints the medians and their ratio (target ≤ 1.5), the physics stage alone
 (``physics_stage_ms``: reconcile + push + characters + step + pull + events) and its ratio to the
 step, the layout stage alone (``layout_stage_ms``: the transform diff and the LayoutDelta), the
