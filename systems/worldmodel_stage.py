@@ -178,6 +178,23 @@ def load_capture(path: Path, uid: str, level: str) -> dict[str, Any]:
 
 
 _SCALE_KEY = np.dtype((np.void, 24))  # one row's scale (3 float64) as an opaque value
+_XFORM_M = np.dtype((np.void, 48))  # an xform op's ``m``: rows 0..2 of the matrix as 12 little-endian float32
+
+
+def xform_ops(uids: list[str], anchors: dict[str, Any]) -> list[dict[str, Any]]:
+    """Packed ``xform`` ops of ``uids`` (each in ``anchors``, with a (4, 4) ``.matrix``): the same maps,
+    byte for byte, as ``wire.pack_op(XformOp(uid, matrix))`` (:func:`xform_ops_reference`, its
+    twin), the float32 cast of all K matrices done in one numpy pass."""
+    if not uids:
+        return []
+    mats = np.array([anchors[u].matrix for u in uids], np.float64).reshape(len(uids), 4, 4)
+    blobs = np.ascontiguousarray(mats[:, :3], "<f4").reshape(len(uids), 12).view(_XFORM_M).ravel().tolist()
+    return [{"o": "xform", "a": u, "m": b} for u, b in zip(uids, blobs, strict=True)]
+
+
+def xform_ops_reference(uids: list[str], anchors: dict[str, Any]) -> list[dict[str, Any]]:
+    """Plain twin of :func:`xform_ops`: one ``XformOp`` packed at a time."""
+    return [wire.pack_op(XformOp(u, anchors[u].matrix)) for u in uids]
 
 
 @dataclass
@@ -686,7 +703,7 @@ class WorldModelStage:
         for uid in sorted(self._dirty_proxy):
             sp = self.anchors[uid].spec
             ops.append(wire.pack_op(ProxyOp(uid, sp.shape, sp.half_extents, sp.material, sp.state)))
-        ops += [wire.pack_op(XformOp(uid, self.anchors[uid].matrix)) for uid in sorted(self._dirty_xform)]
+        ops += xform_ops(sorted(self._dirty_xform), self.anchors)
         ops += self._ops
         self._removed, self._ops = [], []
         self._dirty_proxy.clear()

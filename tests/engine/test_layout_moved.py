@@ -168,3 +168,31 @@ def test_stage_places_moved_rows_exactly_as_per_transform() -> None:
         assert fast.frame((0, 1, 5)) == twin.frame((0, 1, 5))
     assert "unknown" not in fast.anchors
     fast.close(), twin.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(st.one_of(any_float, st.floats(allow_nan=True, allow_infinity=True)), min_size=16,
+                         max_size=16), max_size=8))
+def test_stage_xform_ops_are_the_wire_packing_byte_for_byte(mats) -> None:
+    import msgpack
+
+    from systems.worldmodel_stage import xform_ops, xform_ops_reference
+
+    class _A:
+        def __init__(self, m: np.ndarray) -> None:
+            self.matrix = m
+
+    anchors = {f"u{i}": _A(np.array(m, np.float64).reshape(4, 4)) for i, m in enumerate(mats)}
+    uids = sorted(anchors)
+    with np.errstate(over="ignore", invalid="ignore"):
+        fast, ref = xform_ops(uids, anchors), xform_ops_reference(uids, anchors)
+    assert msgpack.packb(fast, use_bin_type=True) == msgpack.packb(ref, use_bin_type=True)
+
+
+def test_bench_engine_consumer_row_runs() -> None:
+    from tools.bench.engine import moved_consumers
+
+    row = moved_consumers(20, reps=2)
+    assert row["moved"] == 20 and row["case"] == "moved_consumers"
+    assert all(row[k] > 0 for k in ("stage_consume_ms", "stage_per_transform_ms", "presenter_math_ms",
+                                    "presenter_math_reference_ms"))
