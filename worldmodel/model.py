@@ -38,7 +38,9 @@ from worldmodel.anchors import (
     surface_area,
 )
 from worldmodel.spec import ProxySpec, style_offset
-from worldmodel.style import STYLE_K
+from worldmodel.style import STYLE_GAIN, STYLE_K
+
+STYLE_FEATURES = 4  # style-head inputs: tone, patch coverage, growth, wear
 
 G_MAX = max(g for _, g in LODS)  # Gaussians per anchor the head emits; a lod may use fewer
 RAW = 14  # raw numbers per Gaussian: δ centre 3, scale 3, quat 4, opacity 1, colour 3
@@ -66,12 +68,19 @@ class ModelConfig:
     # field frequencies (worldmodel/style.py), so the field is linear in the tokens; the rest random.
     # "random": all random (checkpoints written before the style field; their configs lack the key).
     style_basis: str = "teacher"
+    # A per-material linear map from the style field's channels (computed exactly from the teacher-
+    # frequency tokens) to colour logits, added to the head's colour output (zero-initialised).
+    # Off for checkpoints written before it (their configs lack the key).
+    style_head: bool = True
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
         """Build from a dict; unknown keys raise ``TypeError``; a missing ``style_basis`` is "random"."""
         d = dict(d)
         d.setdefault("style_basis", "random")
+        d.setdefault("style_head", False)
+        if d["style_head"] and d["style_basis"] != "teacher":
+            raise ValueError("style_head needs style_basis 'teacher'")
         if d["style_basis"] not in ("teacher", "random"):
             raise ValueError(f"style_basis: expected 'teacher' or 'random', got {d['style_basis']!r}")
         return cls(**d)
@@ -334,6 +343,16 @@ class WorldModel(nn.Module):
         self.head = nn.Linear(d, G_MAX * RAW)
         nn.init.normal_(self.head.weight, std=0.01)
         nn.init.zeros_(self.head.bias)
+        if cfg.style_head:
+            from worldmodel.style import STYLE_CHANNELS, style_basis
+
+            _, ws, wc = style_basis()
+            k = min(cfg.style_freqs, STYLE_K)
+            self.register_buffer("style_ws", torch.from_numpy(ws[:k]).float())  # (k, C)
+            self.register_buffer("style_wc", torch.from_numpy(wc[:k]).float())
+            self.style_head = nn.Embedding(len(MATERIAL_NAMES), STYLE_FEATURES * 3)
+            nn.init.zeros_(self.style_head.weight)
+            del STYLE_CHANNELS
 
     def forward(self, enc: Encoded) -> torch.Tensor:
         """Raw outputs (B, N, G_MAX, RAW) for the encoded entities."""
@@ -342,7 +361,26 @@ class WorldModel(nn.Module):
         for blk in self.blocks:
             x = blk(x, c)
         out = self.head(self.film_f(self.ln_f(x), c))
-        return out.view(*out.shape[:2], G_MAX, RAW)
+        out = out.view(*out.shape[:2], G_MAX, RAW)
+        if self.cfg.style_head:
+            out = out + F.pad(self._style_colour(enc), (11, 0)).unsqueeze(2)
+        return out
+
+    def _style_colour(self, enc: Encoded) -> torch.Tensor:
+        """Colour-logit offsets (B, N, 3) from the style field at each anchor (``style_head``).
+
+        The field's channels are recomputed from the tokens' teacher-frequency sin/cos features
+        (exactly the teacher's sum, ``worldmodel.style``); features: tone, patch coverage
+        (the teacher's smoothstep), growth and wear, centred; mapped by a per-material 4×3 matrix.
+        """
+        k, nf = self.style_ws.shape[0], self.cfg.style_freqs
+        t = enc.tokens
+        s = t[..., 6:6 + k] @ self.style_ws + t[..., 6 + nf:6 + nf + k] @ self.style_wc  # (B, N, C)
+        f = 0.5 + 0.5 * torch.tanh(STYLE_GAIN * s)
+        p = ((f[..., 1:2] - 0.55) / 0.2).clamp(0.0, 1.0)
+        feats = torch.cat([f[..., 0:1] - 0.5, p * p * (3 - 2 * p), f[..., 2:4] - 0.5], dim=-1)  # (B, N, 4)
+        m = self.style_head(enc.material).view(-1, 1, STYLE_FEATURES, 3)
+        return torch.einsum("bnf,bmfc->bnc", feats, m)
 
 
 # Fixed per-slot layout of the G_MAX Gaussians around an anchor (tangent-plane offsets, × spacing),

@@ -75,6 +75,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     backend: str = "auto"  # rasteriser: auto (gsplat on CUDA), torch, gsplat
+    train_only: str = ""  # if set, only parameters whose name starts with this prefix are trained
     weights: LossWeights = field(default_factory=LossWeights)
     model: ModelConfig = field(default_factory=ModelConfig)
 
@@ -223,8 +224,8 @@ def warm_start(model: WorldModel, path: str | Path) -> None:
     src = old.state_dict()
     dst = model.state_dict()
     for name, t in dst.items():
-        if name in ("fourier", "global_fourier"):
-            continue
+        if name in ("fourier", "global_fourier") or (name.startswith("style_") and name not in src):
+            continue  # fixed buffers, and a style head the checkpoint lacks (kept at its zero init)
         if name not in src or tuple(src[name].shape) != tuple(t.shape):
             raise InputError(str(path), f"state_dict.{name}", f"a tensor of shape {tuple(t.shape)} (--init needs the same architecture)")
         dst[name] = src[name].to(t.dtype)
@@ -309,6 +310,11 @@ def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, m
         log(f"warm start from {init}")
     for p in ema.parameters():
         p.requires_grad_(False)
+    if cfg.train_only:
+        for name, p in model.named_parameters():
+            p.requires_grad_(name.startswith(cfg.train_only))
+        if not any(p.requires_grad for p in model.parameters()):
+            raise InputError("command line", "--train-only", "a prefix of at least one parameter name")
     if source is None:
         source = TeacherSource(cfg.size, cfg.views, workers=workers, seed=cfg.seed + step)
     t_start = time.monotonic()
@@ -424,8 +430,9 @@ def plot_history(history: list[dict[str, float]], path: Path) -> None:
 def run_train(args: argparse.Namespace) -> int:
     """Entry point of `anchorworld worldmodel train`."""
     dev = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    cfg = TrainConfig(device=dev, seed=args.seed, backend=args.backend, **(TINY if args.tiny else {}))
-    for name in ("steps", "batch", "size", "views", "lr", "pool", "refresh"):
+    cfg = TrainConfig(device=dev, seed=args.seed, backend=args.backend, train_only=args.train_only or "",
+                      **(TINY if args.tiny else {}))
+    for name in ("steps", "batch", "size", "views", "lr", "pool", "refresh", "warmup"):
         v = getattr(args, name)
         if v is not None:
             if v <= 0:
