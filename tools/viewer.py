@@ -175,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
         splat_pass.set("file", gaussians)
         color = ctx.texture((w, h), 4, dtype="f2")
         fbo = ctx.framebuffer([color], ctx.depth_renderbuffer((w, h)))
+        fbo.clear(*args.background, 0.0, depth=1.0)  # once: the splat pass writes no depth
         orbit, fly = initial_cameras(gaussians.means, args.fov_y, up)
         mode = "orbit"
         clock = pygame.time.Clock()
@@ -226,8 +227,9 @@ def run(args: argparse.Namespace) -> int:
                 eye, target = orbit.eye(), orbit.target
             cam = Camera(eye, target, w, h, fov_y=args.fov_y, up=up)
             fbo.use()
-            fbo.clear(*args.background, 0.0, depth=1.0)
-            splat_pass.draw(cam, fbo)
+            # the splat pass replaces the colour with splats over the background (the compute
+            # rasteriser writes every pixel: no full-screen clear on the graphics units)
+            splat_pass.draw(cam, fbo, background=tuple(args.background))
             ctx.copy_framebuffer(ctx.screen, fbo)
             pygame.display.flip()
             frame += 1

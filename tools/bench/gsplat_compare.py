@@ -249,8 +249,9 @@ def main(argv: list[str] | None = None) -> int:
         "checked against a stable argsort",
     )
     ap.add_argument(
-        "--clear", nargs="+", choices=("gl", "fused"), default=["gl"],
-        help="how our frames start from the background: glClear, or written by the raster pass (see time_ours)",
+        "--clear", nargs="+", choices=("gl", "fused"), default=["fused"],
+        help="how our frames start from the background: written by the raster pass (default, as `anchorworld "
+        "view` draws), or a glClear first (see time_ours)",
     )
     ap.add_argument(
         "--depth-bits", type=int, nargs="+", default=[0],
