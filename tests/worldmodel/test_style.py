@@ -140,3 +140,23 @@ def test_old_checkpoints_keep_their_random_basis_and_warm_start_zeroes_new_featu
         warm_start(small, SHIPPED)
     assert math.isfinite(float(new.embed.weight.detach().sum()))
     assert GROWTH < STYLE_CHANNELS
+
+
+def test_style_head_reads_the_field_at_each_anchor() -> None:
+    """A zero style head changes nothing; a tone-only head shifts colour logits by the numpy field."""
+    torch.manual_seed(0)
+    with_head = WorldModel(ModelConfig(style_head=True)).eval()
+    plain = WorldModel(ModelConfig(style_head=False)).eval()
+    plain.load_state_dict({k: v for k, v in with_head.state_dict().items() if not k.startswith("style_")})
+    spec = ProxySpec("box", (0.6, 0.5, 0.7), "plaster", 1_000_777)
+    enc = encode([spec], 0, with_head.cfg)
+    with torch.no_grad():
+        assert torch.equal(with_head(enc), plain(enc))
+        w = torch.zeros_like(with_head.style_head.weight)
+        w[spec.material_id, 0:3] = torch.tensor([1.0, 2.0, -1.0])  # tone → colour logits
+        with_head.style_head.weight.copy_(w)
+        delta = (with_head(enc) - plain(enc))[0, :, 0, 11:14].double().numpy()
+    q = enc.anchors[0].double().numpy() + style_offset(spec.style_seed)
+    tone = style_field(q)[:, TONE] - 0.5
+    assert np.allclose(delta, tone[:, None] * np.array([1.0, 2.0, -1.0]), atol=1e-4)
+    assert ModelConfig.from_dict({k: v for k, v in ModelConfig().to_dict().items() if k != "style_head"}).style_head is False

@@ -52,3 +52,25 @@ def test_cli_rejects_bad_training_arguments(tmp_path: Path, capsys) -> None:
 
     assert main(["worldmodel", "train", "--tiny", "--batch", "0", "--out", str(tmp_path)]) == 1
     assert "--batch" in capsys.readouterr().err
+
+
+def test_train_only_a_prefix_leaves_the_rest_untouched(tmp_path: Path) -> None:
+    """`--init CKPT --train-only style_head`: a warm start whose other weights stay as they were."""
+    from worldmodel.checkpoint import load_inference, save_inference
+    from worldmodel.model import WorldModel
+
+    cfg = TrainConfig(**TINY)
+    cfg.steps, cfg.warmup, cfg.lr = 4, 1, 0.05
+    torch.manual_seed(3)
+    base = WorldModel(cfg.model)
+    save_inference(tmp_path / "init.pt", base)
+    cfg.train_only = "style_head"
+    train(cfg, tmp_path / "run", source=StandinSource(cfg.size, cfg.views), progress=False,
+          init=tmp_path / "init.pt")
+    st = torch.load(tmp_path / "run" / "state.pt", map_location="cpu", weights_only=False)["model"]
+    for name, t in base.state_dict().items():
+        if name.startswith("style_head"):
+            assert not torch.equal(st[name], t), name
+        else:
+            assert torch.equal(st[name], t), name
+    assert load_inference(tmp_path / "run" / "worldmodel.pt")[0].cfg.style_head
