@@ -13,20 +13,8 @@ layout(local_size_x = 256) in;
 #error sort_scatter.glsl needs THREADS 256 and BLOCK 2048
 #endif
 #define RADIX (1u << RADIX_BITS)
-layout(std430, binding = 0) readonly buffer KeysIn { uint keys_in[]; };
-layout(std430, binding = 1) readonly buffer ValsIn { uint vals_in[]; };
-layout(std430, binding = 2) writeonly buffer KeysOut { uint keys_out[]; };
-layout(std430, binding = 3) writeonly buffer ValsOut { uint vals_out[]; };
-layout(std430, binding = 4) readonly buffer Offsets { uint offsets[]; };  // row-scanned histogram
-layout(std430, binding = 6) readonly buffer Totals { uint totals[]; };    // keys per digit
-#ifdef INDIRECT
-layout(std430, binding = 5) readonly buffer Count { uint count_buf[]; };
-#endif
-uniform uint u_n;
-uniform uint u_shift;
-// A pass past the key's width (shift >= 32, undefined in GLSL) sees digit 0 everywhere: a stable no-op.
-#define DIGIT(k) (u_shift < 32u ? ((k) >> u_shift) & (RADIX - 1u) : 0u)
-uniform uint u_num_blocks;
+#define SORT_SCATTER
+#include "sort_pass.inc"
 shared uint s_key[BLOCK];
 // s_cnt is padded by one entry per 32 so the flat scan's per-thread runs hit distinct banks
 #define PAD(e) ((e) + ((e) >> 5))
@@ -36,13 +24,7 @@ shared uint s_base[RADIX];  // output position of the block's key j of digit d: 
 shared uint s_total[RADIX];
 
 void main() {
-#ifdef INDIRECT
-    uint n = count_buf[0];
-    uint num_blocks = (n + BLOCK - 1u) / BLOCK;
-#else
-    uint n = u_n;
-    uint num_blocks = u_num_blocks;
-#endif
+    SORT_SIZES
     uint t = gl_LocalInvocationID.x;
     uint b = gl_WorkGroupID.x;
     uint start = b * BLOCK;

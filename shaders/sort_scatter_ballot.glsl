@@ -19,19 +19,8 @@ layout(local_size_x = THREADS) in;
 #define RADIX (1 << RADIX_BITS)
 #define W (THREADS / SG)
 #define DPT ((RADIX + THREADS - 1) / THREADS)  // digits per thread in the digit-wise steps
-layout(std430, binding = 0) readonly buffer KeysIn { uint keys_in[]; };
-layout(std430, binding = 1) readonly buffer ValsIn { uint vals_in[]; };
-layout(std430, binding = 2) writeonly buffer KeysOut { uint keys_out[]; };
-layout(std430, binding = 3) writeonly buffer ValsOut { uint vals_out[]; };
-layout(std430, binding = 4) readonly buffer Offsets { uint offsets[]; };  // row-scanned histogram
-layout(std430, binding = 6) readonly buffer Totals { uint totals[]; };    // keys per digit
-#ifdef INDIRECT
-layout(std430, binding = 5) readonly buffer Count { uint count_buf[]; };
-#endif
-uniform uint u_n;
-uniform uint u_shift;
-#define DIGIT(k) (u_shift < 32u ? ((k) >> u_shift) & uint(RADIX - 1) : 0u)
-uniform uint u_num_blocks;
+#define SORT_SCATTER
+#include "sort_pass.inc"
 #ifdef LOW_SHARED
 #if W * RADIX > BLOCK
 shared uint s_wcnt[W * RADIX];  // [w * RADIX + d]: subgroup w's keys of digit d (counts, then positions)
@@ -55,13 +44,7 @@ uint popc64(uint64_t m) {
 }
 
 void main() {
-#ifdef INDIRECT
-    uint n = count_buf[0];
-    uint num_blocks = (n + uint(BLOCK) - 1u) / uint(BLOCK);
-#else
-    uint n = u_n;
-    uint num_blocks = u_num_blocks;
-#endif
+    SORT_SIZES
     uint t = gl_LocalInvocationID.x;
     uint b = gl_WorkGroupID.x;
     uint start = b * uint(BLOCK);
