@@ -35,18 +35,14 @@ import numpy as np
 MODES = ("splats", "proxies", "both")
 SCALES = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.85, 1.0)  # splat-layer sizes the governor steps through
 SOFTWARE_TARGET_FPS = 20.0  # what the governor holds on software GL (the loop's target there is 15)
-_installed = False
 
 
 def install() -> None:
-    """Register :func:`attach_view` as a presenter hook (idempotent)."""
-    global _installed
-    if _installed:
-        return
+    """Register :func:`attach_view` as a presenter hook (idempotent; again after the hooks were cleared)."""
     from engine import presenter
 
-    presenter.presenter_hooks.append(attach_view)
-    _installed = True
+    if attach_view not in presenter.presenter_hooks:
+        presenter.presenter_hooks.append(attach_view)
 
 
 def attach_view(presenter: Any) -> None:
