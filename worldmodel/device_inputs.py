@@ -22,9 +22,7 @@ plain path when they disagree (see ``Generator.device_path``).
 
 from __future__ import annotations
 
-import hashlib
 import math
-import struct
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +31,7 @@ import torch
 from engine.splats.vocab import MATERIALS, SHAPES
 from worldmodel.anchors import LODS, _face_areas, _template, anchor_count, gaussians_per_anchor, surface_area
 from worldmodel.model import Encoded, ModelConfig, fourier_matrices
-from worldmodel.spec import STYLE_OFFSET_RANGE, ProxySpec
+from worldmodel.spec import ProxySpec, style_offsets
 
 # Column layout of one entity's parameter row (float64).
 HE, OFF, CDF, KMAX, SHAPE, RADII, SLOPE_N, SPACING, BOUND, BASE_RGB, MATERIAL, COND = (
@@ -105,15 +103,6 @@ def entity_params(specs: list[ProxySpec], lod: int, cfg: ModelConfig) -> np.ndar
     loghe = np.clip(np.log(he), -4.0, 4.0) / 2.0
     p[:, COND:] = np.concatenate([st, np.sqrt(st), shape_oh, loghe, lod_oh, np.sin(gphase), np.cos(gphase)], axis=1)
     return p
-
-
-def style_offsets(seeds: list[int]) -> np.ndarray:
-    """(B, 3) float64 ``spec.style_offset`` of each seed, bit for bit, without numpy calls per seed."""
-    words = [_WORDS.unpack(hashlib.blake2b(f"style:{int(seed)}".encode(), digest_size=12).digest()) for seed in seeds]
-    return np.array(words, dtype=np.uint32).reshape(-1, 3).astype(np.float64) / 2.0**32 * STYLE_OFFSET_RANGE
-
-
-_WORDS = struct.Struct("<3I")
 
 
 @dataclass(frozen=True)

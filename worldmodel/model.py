@@ -37,7 +37,7 @@ from worldmodel.anchors import (
     gaussians_per_anchor,
     surface_area,
 )
-from worldmodel.spec import ProxySpec, style_offset
+from worldmodel.spec import ProxySpec, style_offset, style_offsets
 from worldmodel.style import STYLE_GAIN, STYLE_K
 
 STYLE_FEATURES = 4  # style-head inputs: tone, patch coverage, growth, wear
@@ -175,7 +175,7 @@ def encode(specs: list[ProxySpec], lod: int, cfg: ModelConfig, device: str | tor
         by_shape.setdefault(s.shape, []).append(i)
     for shape, idx in by_shape.items():
         pts[idx], nrm[idx] = anchor_points_batch(shape, he[idx], n)
-    off = np.stack([style_offset(s.style_seed) for s in specs])  # (B, 3)
+    off = style_offsets([s.style_seed for s in specs])  # (B, 3)
     dev = torch.device(device)
     on_host = dev.type == "cpu" if device_features is None else not device_features
     if on_host:

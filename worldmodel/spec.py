@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import struct
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -93,6 +94,14 @@ def style_offset(style_seed: int) -> np.ndarray:
     The teacher samples its procedural detail at ``p + style_offset(seed)`` and the world model is
     given the same offset, so a held-out seed is a fair test: it is a new place in the same field.
     """
-    h = hashlib.blake2b(f"style:{int(style_seed)}".encode(), digest_size=12).digest()
-    u = np.frombuffer(h, dtype="<u4").astype(np.float64) / 2.0**32
-    return u * STYLE_OFFSET_RANGE
+    return style_offsets([style_seed])[0]
+
+
+def style_offsets(style_seeds: list[int]) -> np.ndarray:
+    """(B, 3) float64 :func:`style_offset` of each seed: three little-endian words of a blake2b hash
+    of ``style:SEED``, scaled to [0, STYLE_OFFSET_RANGE). One numpy conversion for the whole batch."""
+    words = [_WORDS.unpack(hashlib.blake2b(f"style:{int(s)}".encode(), digest_size=12).digest()) for s in style_seeds]
+    return np.array(words, dtype=np.uint32).reshape(-1, 3).astype(np.float64) / 2.0**32 * STYLE_OFFSET_RANGE
+
+
+_WORDS = struct.Struct("<3I")

@@ -4,6 +4,8 @@ entity's bits do not depend on its batch, and a fast path that drifts from the m
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 import torch
@@ -13,10 +15,10 @@ from hypothesis import strategies as st
 from engine.splats.vocab import MATERIAL_NAMES, SHAPES, STATES
 from worldmodel import Generator, ProxySpec
 from worldmodel.anchors import LODS, anchor_count
-from worldmodel.device_inputs import Template, encode_on_device, entity_params, style_offsets, template
+from worldmodel.device_inputs import Template, encode_on_device, entity_params, template
 from worldmodel.eval import violations
 from worldmodel.model import ModelConfig, encode
-from worldmodel.spec import style_offset
+from worldmodel.spec import STYLE_OFFSET_RANGE, style_offset, style_offsets
 
 FIELDS = ("means", "scales", "quats", "opacities", "sh")
 
@@ -70,6 +72,10 @@ def test_style_offsets_are_the_specs_own_bit_for_bit(seeds: list[int]) -> None:
     assert got.shape == (len(seeds), 3) and got.dtype == np.float64
     for row, seed in zip(got, seeds, strict=True):
         assert row.tobytes() == style_offset(seed).tobytes()
+        # plain twin: the hash's words one seed at a time
+        h = hashlib.blake2b(f"style:{seed}".encode(), digest_size=12).digest()
+        plain = np.frombuffer(h, dtype="<u4").astype(np.float64) / 2.0**32 * STYLE_OFFSET_RANGE
+        assert row.tobytes() == plain.tobytes()
 
 
 def test_parameter_rows_do_not_depend_on_the_batch() -> None:
