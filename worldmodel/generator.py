@@ -40,7 +40,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from engine.splats.gaussians import GaussianSet
 from engine.splats.vocab import SHAPES
@@ -345,14 +344,10 @@ class _ChunkGraph:
 
 
 def _decode_constants(device: torch.device) -> dict[str, torch.Tensor]:
-    """The constant tensors ``model.decode`` creates on each call, made once per device (a CUDA
-    graph cannot capture their host-to-device copies)."""
+    """``model.decode_constants`` made once per device (a CUDA graph replays them)."""
     key = str(device)
     if key not in _CONSTS:
-        _CONSTS[key] = {
-            "slot": torch.from_numpy(wm._SLOT_OFFSETS).to(device, torch.float32),
-            "scale_bias": torch.tensor([0.0, 0.0, -2.5], device=device, dtype=torch.float32),
-        }
+        _CONSTS[key] = wm.decode_constants(device)
     return _CONSTS[key]
 
 
@@ -360,30 +355,13 @@ _CONSTS: dict[str, dict[str, torch.Tensor]] = {}
 
 
 def decode_packed(raw: torch.Tensor, enc: Encoded, consts: dict[str, torch.Tensor]) -> torch.Tensor:
-    """``model.decode`` (the same ops in the same order) with its constants preallocated, packed for
-    the copy back: raw (B, N, G_MAX, RAW) → (B, M·14) float32, per entity means (M, 3), scales
-    (M, 3), quats (M, 4), opacities (M,), SH degree 0 (M, 3), M = N·G."""
-    g = enc.n_gauss
-    raw = raw[:, :, :g]
-    b, n = raw.shape[:2]
-    dt = raw.dtype
-    sp = enc.spacing.view(b, 1, 1, 1)
-    bound = enc.bound.view(b, 1, 1, 3)
-    qb = enc.base_quat.to(dt).view(b, n, 1, 4)
-    slot = consts["slot"][:g].to(dt).view(1, 1, g, 3)
-    start = enc.anchors.unsqueeze(2) + wm._rotate(qb, slot) * sp  # (B,N,G,3)
-    u0 = torch.atanh((start / bound).clamp(-wm.ATANH_LIMIT, wm.ATANH_LIMIT))
-    means = bound * torch.tanh(u0 + raw[..., 0:3] * sp / bound * 2.0)
-    s_min, s_max = wm.SCALE_MIN * sp, wm.SCALE_MAX * sp
-    scales = s_min + (s_max - s_min) * torch.sigmoid(raw[..., 3:6] - 1.0 + consts["scale_bias"].to(dt))
-    qd = torch.cat([F.softplus(raw[..., 6:7] + 3.0) + 0.05, raw[..., 7:10]], dim=-1)
-    quats = F.normalize(wm._qmul(qb.expand(-1, -1, g, -1), F.normalize(qd, dim=-1)), dim=-1)
-    opac = wm.OPACITY_MIN + (wm.OPACITY_MAX - wm.OPACITY_MIN) * torch.sigmoid(raw[..., 10] + 2.0)
-    base = enc.base_rgb.clamp(0.02, 0.98)
-    rgb = torch.sigmoid(raw[..., 11:14] + torch.logit(base).view(b, 1, 1, 3))
-    sh = rgb_to_sh0(rgb)
-    return torch.cat([means.reshape(b, -1), scales.reshape(b, -1), quats.reshape(b, -1), opac.reshape(b, -1),
-                      sh.reshape(b, -1)], dim=1).float()
+    """``model.decode`` with preallocated constants, packed for the copy back: raw (B, N, G_MAX, RAW)
+    → (B, M·14) float32, per entity means (M, 3), scales (M, 3), quats (M, 4), opacities (M,),
+    SH degree 0 (M, 3), M = N·G."""
+    g = decode(raw, enc, consts)
+    b = raw.shape[0]
+    return torch.cat([g["means"].reshape(b, -1), g["scales"].reshape(b, -1), g["quats"].reshape(b, -1),
+                      g["opacities"].reshape(b, -1), rgb_to_sh0(g["rgb"]).reshape(b, -1)], dim=1).float()
 
 
 def _gaussian_set(row: np.ndarray) -> GaussianSet:

@@ -388,11 +388,22 @@ class WorldModel(nn.Module):
 _SLOT_OFFSETS = np.array([[0.25, 0.25, 0.0], [-0.25, 0.25, 0.0], [0.25, -0.25, 0.0], [-0.25, -0.25, 0.0]])
 
 
-def decode(raw: torch.Tensor, enc: Encoded) -> dict[str, torch.Tensor]:
+def decode_constants(device: str | torch.device) -> dict[str, torch.Tensor]:
+    """The constant tensors :func:`decode` needs, made on ``device`` once by a caller that decodes
+    often (a CUDA graph cannot capture their host-to-device copies); float64, cast per call."""
+    return {"slot": torch.from_numpy(_SLOT_OFFSETS).to(device, torch.float64),
+            "scale_bias": torch.tensor(_SCALE_BIAS, device=device, dtype=torch.float64)}
+
+
+_SCALE_BIAS = (0.0, 0.0, -2.5)  # start thin along the normal
+
+
+def decode(raw: torch.Tensor, enc: Encoded, consts: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
     """Constrained Gaussian parameters from raw outputs ``raw`` (B, N, G_MAX, RAW).
 
     Returns means (B, M, 3), scales (B, M, 3), quats (B, M, 4) w-first, opacities (B, M),
     rgb (B, M, 3) with M = N·G for the lod, plus ``s_min``/``s_max`` (B,) for checking.
+    ``consts``: :func:`decode_constants` on raw's device, or None to make them in this call.
     """
     g = enc.n_gauss
     raw = raw[:, :, :g]
@@ -402,13 +413,14 @@ def decode(raw: torch.Tensor, enc: Encoded) -> dict[str, torch.Tensor]:
     bound = enc.bound.view(b, 1, 1, 3)
     # base rotation: local +Z along the surface normal (computed per anchor in float64)
     qb = enc.base_quat.to(dt).view(b, n, 1, 4)
-    slot = torch.from_numpy(_SLOT_OFFSETS[:g]).to(dev, dt).view(1, 1, g, 3)
+    if consts is None:
+        consts = decode_constants(dev)
+    slot = consts["slot"][:g].to(dt).view(1, 1, g, 3)
     start = enc.anchors.unsqueeze(2) + _rotate(qb, slot) * sp  # (B,N,G,3)
     u0 = torch.atanh((start / bound).clamp(-ATANH_LIMIT, ATANH_LIMIT))
     means = bound * torch.tanh(u0 + raw[..., 0:3] * sp / bound * 2.0)
     s_min, s_max = SCALE_MIN * sp, SCALE_MAX * sp
-    scale_bias = torch.tensor([0.0, 0.0, -2.5], device=dev, dtype=dt)  # start thin along the normal
-    scales = s_min + (s_max - s_min) * torch.sigmoid(raw[..., 3:6] - 1.0 + scale_bias)
+    scales = s_min + (s_max - s_min) * torch.sigmoid(raw[..., 3:6] - 1.0 + consts["scale_bias"].to(dt))
     qd = torch.cat([F.softplus(raw[..., 6:7] + 3.0) + 0.05, raw[..., 7:10]], dim=-1)
     quats = F.normalize(_qmul(qb.expand(-1, -1, g, -1), F.normalize(qd, dim=-1)), dim=-1)
     opac = OPACITY_MIN + (OPACITY_MAX - OPACITY_MIN) * torch.sigmoid(raw[..., 10] + 2.0)
