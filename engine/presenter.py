@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.layout import LayoutDelta, MovedRows, full_layout, transform_matrices
+from engine.layout import LayoutDelta, full_layout, transform_matrices
 
 presenter_hooks: list[Callable[[Presenter], None]] = []
 
@@ -120,7 +120,7 @@ class Presenter:
             s = self._slot_for(e.uid)  # may grow ``_cur``: take the slot first
             self._cur[s] = _row(e.transform)
             px.xform(e.uid, e.transform.matrix())
-        moved = delta.moved if isinstance(delta.moved, MovedRows) else MovedRows(delta.moved)
+        moved = delta.moved  # always MovedRows: LayoutDelta converts lists on assignment
         if moved:
             uids, rows = moved.uids, moved.rows
             idx = np.fromiter(map(self._slot.get, uids, repeat(-1)), np.intp, len(uids))

@@ -306,9 +306,8 @@ class WorldModelStage:
             self._ops = [op for op in self._ops if op["a"] != uid]
         for entry in list(delta.spawned) + list(delta.restyled):
             self._upsert(entry.uid, entry.transform, entry.proxy)
-        moved = delta.moved
-        if moved:
-            self._place_moved(moved if isinstance(moved, MovedRows) else MovedRows(moved))
+        if delta.moved:  # always MovedRows: LayoutDelta converts lists on assignment
+            self._place_moved(delta.moved)
         if delta.restyled and (self._thread is not None or self._proc is not None):
             self._schedule(exact=False)  # wake the worker now, not at the next frame
 
