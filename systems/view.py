@@ -93,8 +93,8 @@ class SplatView:
         self._slots_changed = False
         self._low: tuple[Any, Any, Any] | None = None  # reduced-size target (colour, depth, fbo)
         software = any(k in str(self.ctx.info.get("GL_RENDERER", "")).lower() for k in ("llvmpipe", "softpipe"))
-        fixed = os.environ.get("ANCHORWORLD_SPLAT_SCALE")
-        self.render_scale = float(fixed or ("0.5" if software else "1.0"))
+        fixed = _env_scale("ANCHORWORLD_SPLAT_SCALE")
+        self.render_scale = fixed or (0.5 if software else 1.0)
         # dynamic resolution on software GL only, unless the size is fixed
         self.governor = ResolutionGovernor(self.render_scale) if software and not fixed else None
         self.game.input.bind("toggle_view", "key:v")
@@ -318,6 +318,22 @@ class ResolutionGovernor:
         if new != self.scale:
             self.scale, self.frames, self.smoothed = new, 0, None
         return self.scale
+
+
+def _env_scale(name: str) -> float | None:
+    """``$name`` as a splat-layer scale in (0, 1] (None if unset); anything else is an InputError."""
+    value = os.environ.get(name)
+    if not value:
+        return None
+    try:
+        scale = float(value)
+    except ValueError:
+        scale = float("nan")
+    if not 0.0 < scale <= 1.0:
+        from engine.errors import InputError
+
+        raise InputError(f"${name}", "", f"a number in (0, 1], got {value!r}")
+    return scale
 
 
 def _states() -> tuple[str, ...]:

@@ -91,6 +91,18 @@ def spec_seed(world_seed: int, uid: str, style_seed: int) -> int:
     return int(style_seed) if style_seed else stable_seed(world_seed, uid)
 
 
+def _env_choice(name: str, choices: tuple[str, ...]) -> str | None:
+    """``$name`` if set (None if not); a value outside ``choices`` is an InputError naming the variable."""
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return None
+    if value not in choices:
+        from engine.errors import InputError
+
+        raise InputError(f"${name}", "", f"one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def make_generator(device: str = "auto") -> Any:
     """The shipped world model, or — while no checkpoint is shipped — a seeded random-init one.
 
@@ -237,14 +249,14 @@ class WorldModelStage:
                  lod_distances: tuple[float, ...] = LOD_DISTANCES, max_lod: int = COARSEST, min_lod: int = 0,
                  device: str | None = None, worker: str | None = None) -> None:
         self.world_seed = int(world_seed)
-        worker = worker or os.environ.get("ANCHORWORLD_WORKER") or ("thread" if generator is not None else "process")
+        worker = worker or _env_choice("ANCHORWORLD_WORKER", WORKERS) or ("thread" if generator is not None else "process")
         if worker not in WORKERS:
             raise ValueError(f"WorldModelStage.worker: expected one of {', '.join(WORKERS)}, got {worker!r}")
         if worker == "process" and generator is not None:
             raise ValueError("WorldModelStage: a generator object lives in this process; use worker='thread' with it")
         self.worker = worker
         self._generator = generator
-        self.device = device or os.environ.get("ANCHORWORLD_DEVICE", "auto")
+        self.device = device or _env_choice("ANCHORWORLD_DEVICE", ("auto", "cpu", "cuda")) or "auto"
         self.budget = int(budget)
         self.threaded = threaded
         self.lod_distances = tuple(lod_distances)

@@ -318,3 +318,18 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"  # a zombie has exited (its reaper, init, collects it)
+
+
+@pytest.mark.parametrize(("var", "value"), [("ANCHORWORLD_WORKER", "bogus"), ("ANCHORWORLD_DEVICE", "gpu"),
+                                            ("ANCHORWORLD_SPLAT_SCALE", "abc"), ("ANCHORWORLD_SPLAT_SCALE", "0"),
+                                            ("ANCHORWORLD_SPLAT_SCALE", "1.5")])
+def test_a_bad_setting_in_the_environment_is_one_clear_line(var, value, tmp_path) -> None:
+    """`anchorworld run` with a wrong environment variable names it and exits 1, no traceback."""
+    env = {**os.environ, var: value, "SDL_VIDEODRIVER": "dummy"}
+    env.pop("DISPLAY", None)
+    out = subprocess.run([sys.executable, "-m", "engine.cli", "run", "games/village.py", "--headless", "--ticks", "2",
+                          "--screenshot", str(tmp_path / "a.png")],
+                         capture_output=True, text=True, env=env, timeout=120, cwd=Path(__file__).parents[2])
+    assert out.returncode == 1
+    assert f"${var}" in out.stderr and repr(value) in out.stderr
+    assert "Traceback" not in out.stderr
