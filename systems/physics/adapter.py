@@ -13,23 +13,32 @@ Layout of the per-entity state (one *slot* per entity with a body or a collider)
 
 Bulk pose read (the hot path): Rapier's bindings expose no array accessor, so poses of the *awake*
 bodies are gathered as the 36-byte ``Isometry3.to_bytes()`` blobs (8-byte header, then f32
-qx qy qz qw tx ty tz) through C-level ``map`` calls over a slot → view list (no Python frame per
-body), joined once and decoded with one ``np.frombuffer`` — no per-body float boxing.
+qx qy qz qw tx ty tz) through C-level ``map`` calls over the slots' views (``view_of``, an object
+array: one gather, no Python call per slot), joined once and decoded with one ``np.frombuffer`` and
+one structured cast (column order and float64 in a single pass) — no per-body float boxing.
 :meth:`Simulation.read_poses` is that fast path; :meth:`Simulation._read_poses` its plain
 per-attribute twin (compared in tests). Sleeping bodies cost nothing.
 
 The awake set comes from ``PhysicsWorld.active_bodies()`` (handles); their indices are read with
 the builtin ``hash`` (the bindings hash a handle as ``index | generation << 32``, checked once at
 import, else the ``index`` attribute is used) — a C-level ``map``, ~1/3 cheaper than the property —
-and mapped to slots through ``dynamic_slot_of_index`` (-1 for non-dynamic bodies).
-:meth:`Simulation.awake_dynamic_slots` is that fast path, :meth:`Simulation._awake_dynamic_slots`
-its plain twin.
+and mapped to slots through ``dynamic_slot_of_index`` (-1 for non-dynamic bodies) with one clipped
+gather (its last entry is a -1 sentinel) and one in-place sort (the -1s come first and are cut
+with a view). :meth:`Simulation.awake_dynamic_slots` is that fast path,
+:meth:`Simulation._awake_dynamic_slots` its plain twin.
 
-Cost floor (rapier3d 0.36.1, measured): every binding call costs ~150-250 ns (``body.position``
-~250, ``Isometry3.to_bytes`` ~140, a handle from ``active_bodies`` ~100, its ``hash`` ~100), so an
-awake body costs ~0.6-0.8 µs to read back. There is no array accessor in the .pyi (checked:
-PhysicsWorld, RigidBodySet, IslandManager); ``RigidBodySet.to_bytes`` (~0.27 µs per body, sleeping
-ones included) and ``IslandManager.to_bytes`` are private bincode layouts, not parsed here.
+Cost floor (rapier3d 0.36.1, measured on the 2-core dev machine): every binding call costs
+~80-250 ns (``body.position`` ~250, ``Isometry3.to_bytes`` ~170, a handle from ``active_bodies``
+~60-90, its ``hash`` ~80-140), so an awake body costs ~0.55 µs of binding calls to read back; the
+numpy around them is now ~0.15 µs a body (pull of 600 awake bodies inside the bench tick: ~0.45 ms
+of which ~0.33 ms are binding calls). There is no array accessor in the .pyi (checked:
+PhysicsWorld, RigidBodySet, IslandManager, RigidBody, Isometry3 — no buffer protocol, no
+``__array__``). Checked and not used: ``RigidBodySet.to_bytes`` (~0.37 µs per body, sleeping ones
+included: more than reading the awake ones unless ~2/3 of the bodies are awake; a private arena
+layout — 429-byte records for a one-collider body, shifted by free entries and by bodies with
+other collider counts or options); ``IslandManager.to_bytes`` (~95 µs even with nothing
+awake: it serialises every island, and the awake handles are not at a fixed offset);
+``RigidBody.to_bytes`` per body (~0.63 µs, slower than position + to_bytes).
 """
 
 from __future__ import annotations
@@ -50,6 +59,12 @@ _ISO_HEADER = 8  # bytes before the 7 floats of an Isometry3 blob
 _ISO_BYTES = 36
 # float32 columns of an Isometry3 blob (after the header: qx qy qz qw tx ty tz) in pose order
 _POSE_COLUMNS = _ISO_HEADER // 4 + np.array([4, 5, 6, 3, 0, 1, 2])
+# the same as one record type: casting it to _POSE_F64 (fields matched by position) reorders the
+# columns and widens them to float64 in one pass, giving C-contiguous (K, 7) rows
+_ISO_RECORD = np.dtype({"names": [f"c{i}" for i in range(7)], "formats": ["<f4"] * 7,
+                        "offsets": [4 * int(c) for c in _POSE_COLUMNS], "itemsize": _ISO_BYTES})
+_POSE_F64 = np.dtype({"names": [f"c{i}" for i in range(7)], "formats": ["<f8"] * 7,
+                      "offsets": [8 * i for i in range(7)], "itemsize": 56})
 _INDEX = attrgetter("index")
 _POSITION = attrgetter("position")
 _TO_BYTES = rp.Isometry3.to_bytes  # the unbound method: ~2x cheaper a call than methodcaller
@@ -98,11 +113,15 @@ class Simulation:
         self.by_body: dict[rp.RigidBodyHandle, int] = {}  # body handle → slot
         self.by_collider: dict[rp.ColliderHandle, int] = {}  # collider handle → entity
         self.slots: list[Record] = []
-        self.views: list[Any] = []  # slot → live rapier RigidBody view (None for LOOSE), for C-level maps
+        # slot → live rapier RigidBody view (None for LOOSE): an object array, so the awake slots'
+        # views are one gather (``view_of[slots].tolist()``) instead of a Python call per slot
+        self.view_of = np.full(64, None, object)
         self.row_of = np.zeros(64, np.int64)
         self.kind_of = np.zeros(64, np.int8)
         self.last = np.zeros((64, 10), np.float64)
-        self.slot_of_index = np.full(64, -1, np.int64)  # rapier body handle index → slot
+        # rapier body handle index → slot; the last entry is never assigned (always -1), so a clipped
+        # gather maps an index past the end (a body the simulation does not know) to -1
+        self.slot_of_index = np.full(64, -1, np.int64)
         self.dynamic_slot_of_index = np.full(64, -1, np.int64)  # the same, -1 unless the body is DYNAMIC
         self.structure_version = 0  # bumped whenever slots or rows change
         self.queries_dirty = True
@@ -116,9 +135,9 @@ class Simulation:
 
     def _grow(self) -> None:
         n = len(self.row_of) * 2
-        for name in ("row_of", "kind_of", "last"):
+        for name in ("row_of", "kind_of", "last", "view_of"):
             old = getattr(self, name)
-            new = np.zeros((n,) + old.shape[1:], old.dtype)
+            new = np.zeros((n,) + old.shape[1:], old.dtype) if old.dtype != object else np.full(n, None, object)
             new[: len(old)] = old
             setattr(self, name, new)
 
@@ -126,8 +145,8 @@ class Simulation:
         if handle is None:
             return
         i = handle.index
-        if i >= len(self.slot_of_index):
-            n = max(2 * len(self.slot_of_index), i + 1)
+        if i + 1 >= len(self.slot_of_index):  # keep the last entry free (the -1 sentinel)
+            n = max(2 * len(self.slot_of_index), i + 2)
             for name in ("slot_of_index", "dynamic_slot_of_index"):
                 old = getattr(self, name)
                 grown = np.full(n, -1, np.int64)
@@ -197,7 +216,7 @@ class Simulation:
             self._grow()
         rec.slot = slot
         self.slots.append(rec)
-        self.views.append(view)
+        self.view_of[slot] = view
         self.row_of[slot] = row
         self.kind_of[slot] = kind
         self.last[slot] = pose10
@@ -218,7 +237,7 @@ class Simulation:
             self._grow()
         rec.slot = slot
         self.slots.append(rec)
-        self.views.append(rec.view)
+        self.view_of[slot] = rec.view
         self.row_of[slot] = row
         self.kind_of[slot] = rec.kind
         self.last[slot] = pose10
@@ -250,7 +269,7 @@ class Simulation:
         if slot != end:
             moved = self.slots[end]
             self.slots[slot] = moved
-            self.views[slot] = moved.view
+            self.view_of[slot] = moved.view
             moved.slot = slot
             self.row_of[slot] = self.row_of[end]
             self.kind_of[slot] = self.kind_of[end]
@@ -259,7 +278,7 @@ class Simulation:
                 self.by_body[moved.body] = slot
                 self._index_slot(moved.body, slot, moved.kind)
         self.slots.pop()
-        self.views.pop()
+        self.view_of[end] = None
         self.queries_dirty = True
         return True
 
@@ -310,7 +329,13 @@ class Simulation:
             idx &= 0xFFFFFFFF
         else:  # pragma: no cover
             idx = np.fromiter(map(_INDEX, act), np.int64, len(act))
-        return self._slots_of_indices(idx)
+        # one clipped gather (indices past the table hit its -1 sentinel) and one in-place sort; the
+        # -1s of non-dynamic bodies sort first and are cut with a view, not a boolean pass
+        slots = np.take(self.dynamic_slot_of_index, idx, mode="clip")
+        slots.sort()
+        if slots[0] < 0:
+            slots = slots[np.searchsorted(slots, 0):]
+        return slots
 
     def _awake_dynamic_slots(self) -> np.ndarray:
         """Plain twin of :meth:`awake_dynamic_slots`: the ``index`` attribute of each handle."""
@@ -329,9 +354,9 @@ class Simulation:
     def read_poses(self, slots: np.ndarray) -> np.ndarray:
         """(K, 7) float64 poses (pos, rot w-first) of the bodies in ``slots`` — the bulk fast path."""
         # C-level maps: slot → view → Isometry3 → 36 bytes, no Python frame per body
-        blob = b"".join(map(_TO_BYTES, map(_POSITION, map(self.views.__getitem__, slots.tolist()))))
-        raw = np.frombuffer(blob, np.float32).reshape(-1, _ISO_BYTES // 4)
-        return raw[:, _POSE_COLUMNS].astype(np.float64)  # one gather: tx ty tz qw qx qy qz
+        blob = b"".join(map(_TO_BYTES, map(_POSITION, self.view_of[slots].tolist())))
+        # one structured cast: tx ty tz qw qx qy qz as float64
+        return np.frombuffer(blob, _ISO_RECORD).astype(_POSE_F64).view(np.float64).reshape(-1, 7)
 
     def _read_poses(self, slots: np.ndarray) -> np.ndarray:
         """Reference twin of :meth:`read_poses`: one attribute read per body."""

@@ -34,6 +34,15 @@ if TYPE_CHECKING:
 
 _CHARACTER_BODY = RigidBody("kinematic")
 _RECHECK = np.int64(0x7FF4000000000001)  # a signalling-NaN bit pattern marking rows to re-check
+# the first 7 float64 of a 10-float row (pos + rot) as one opaque 56-byte field: a row gather/scatter
+# of this field is a 1-D void copy, ~3x cheaper than ``a[rows, 0:7] = ...`` (and bitwise, as that is)
+_POSE_FIELD = np.dtype({"names": ["pose"], "formats": ["V56"], "offsets": [0], "itemsize": 80})
+_POSE_BYTES = np.dtype("V56")
+
+
+def pose_field(a: np.ndarray) -> np.ndarray:
+    """(N,) V56 view of the pos+rot columns of a C-contiguous (N, 10) float64 array ``a``."""
+    return a.view(_POSE_FIELD).reshape(-1)["pose"]
 
 
 def describe(world: World, entity: int) -> str:
@@ -78,7 +87,10 @@ class Sync:
         self.joints: dict[int, tuple[Any, int, int]] = {}  # entity → (joint handle, other entity, id(Joint))
         self.characters: dict[int, Any] = {}  # entity → (rapier KCC, id(CharacterController))
         self.awake_last = np.zeros(0, np.int64)  # slots awake after the last step
-        self._awake_mark = np.zeros(0, bool)
+        self._awake_stamp = np.zeros(0, np.int64)  # slot → number of the last pull that saw it awake
+        self._pulls = 0
+        self._pull_structure = -1  # sim.structure_version at the last pull
+        self._fields: tuple[Any, ...] = (None, None, None, None)  # (table data, its pose field, sim.last, its field)
         self.on_remove: list[Any] = []
         self.on_rebuild: list[Any] = []
         # a copy of the world's transform table as of the last sync, and row → slot; the per-tick
@@ -339,26 +351,35 @@ class Sync:
         if len(last):
             # bodies that fell asleep in this step still moved during it: read them once more
             n = len(sim.slots)
-            if last.max() >= n:  # slots past the end were removed since
+            same = self._pull_structure == sim.structure_version  # no slot added, removed or moved since
+            if not same and last.max() >= n:  # slots past the end were removed since
                 last = last[last < n]
-            if len(self._awake_mark) < n:
-                self._awake_mark = np.zeros(2 * n, bool)
-            mark = self._awake_mark  # all False between calls
-            mark[awake] = True
-            extra = last[~mark[last]]
-            mark[awake] = False
+            if len(self._awake_stamp) < n:
+                self._awake_stamp = np.zeros(2 * n, np.int64)
+            self._pulls += 1
+            stamp = self._awake_stamp  # slot → last pull that saw it awake (no reset pass needed)
+            stamp[awake] = self._pulls
+            extra = last[stamp[last] != self._pulls]
             if len(extra):
-                slots = np.concatenate([awake, extra[sim.kind_of[extra] == DYNAMIC]])
+                if not same:  # a slot may hold another entity now
+                    extra = extra[sim.kind_of[extra] == DYNAMIC]
+                slots = np.concatenate([awake, extra])
         self.awake_last = awake
+        self._pull_structure = sim.structure_version
         if len(slots) == 0:
             return
         poses = sim.read_poses(slots)
         rows = sim.row_of[slots]
         table = world.table.data
+        data, field, last_arr, last_field = self._fields
+        if data is not table or last_arr is not sim.last:  # either array was reallocated (grown)
+            data, field, last_arr, last_field = table, pose_field(table), sim.last, pose_field(sim.last)
+            self._fields = (data, field, last_arr, last_field)
         # written as read, unchanged values included: the layout tracker value-compares the logged
         # rows against what it published, so a body at rest still produces no ``moved``
-        table[rows, 0:7] = poses
-        sim.last[slots, 0:7] = poses
+        pv = poses.view(_POSE_BYTES).reshape(-1)
+        field[rows] = pv  # table[rows, 0:7] = poses
+        last_field[slots] = pv  # sim.last[slots, 0:7] = poses
         # logged for the layout tracker; this sync's own cursor skips them when nothing else was
         # logged since its last look. The shadow is not refreshed: it only pre-filters the push,
         # whose real test is ``sim.last`` (a stale shadow row costs one compare if it comes up)

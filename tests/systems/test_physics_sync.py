@@ -289,3 +289,58 @@ def test_torque_impulse_spins_a_body_about_the_axis():
     g.tick()
     w = g.physics.angular_velocity(wheel)
     assert w[1] > 0.1 and abs(w[0]) < 1e-6 and abs(w[2]) < 1e-6
+
+
+def test_vectorised_pull_matches_the_reference_through_spawns_despawns_and_kinematic_movers():
+    """The fast pull (awake stamps, void-field writes, cached slot views) against the per-body twin
+    while slots are swap-removed and reused and a kinematic platform sits in Rapier's active set."""
+
+    def run(reference: bool) -> tuple[list[np.ndarray], list[list[str]]]:
+        g = make_game()
+        g.ground()
+        plat = g.spawn(Transform((6, 1, 0)), Proxy("box", (1, 0.1, 1)), RigidBody("kinematic"),
+                       Collider("box", half_extents=(1, 0.1, 1)), uid="platform")
+        ents = {f"b{i}": g.box(pos=(0.4 * i, 1 + 0.7 * i, 0.1 * i), physics="dynamic", yaw=9.0 * i, uid=f"b{i}")
+                for i in range(10)}
+        sys = g.system("physics")
+        if reference:
+            sys.sync.pull_poses = lambda world: sys.sync._pull_reference(world)
+        out, moved = [], []
+        for t in range(120):
+            g.get(plat, Transform).pos = (6.0, 1.0 + 0.01 * t, 0.0)
+            if t == 10:
+                g.despawn(ents.pop("b2"))  # a swap-remove in the middle of the awake set
+            if t == 20:
+                ents["late"] = g.box(pos=(0.5, 4, 0.5), physics="dynamic", uid="late")
+            if t == 40:
+                g.despawn(ents.pop("b9"))
+                g.despawn(ents.pop("b0"))
+            delta = g.tick()
+            moved.append(list(delta.moved.uids))
+            out.append(np.array([g.get(e, Transform)._data for _, e in sorted(ents.items())]))
+        return out, moved
+
+    fast, ref = run(False), run(True)
+    assert len(fast[0]) == len(ref[0]) == 120
+    assert all(np.array_equal(a, b) for a, b in zip(fast[0], ref[0], strict=True))
+    assert fast[1] == ref[1]
+    assert any("late" in m for m in fast[1]) and any("platform" in m for m in fast[1])
+
+
+def test_awake_slots_ignore_bodies_the_simulation_does_not_know():
+    """Bodies put straight into the Rapier world (handle indices past the slot table) map to no slot."""
+    import rapier3d as rp
+
+    g = make_game()
+    g.ground()
+    boxes = [g.box(pos=(1.5 * i, 1 + 0.5 * i, 0), physics="dynamic") for i in range(3)]
+    sim = g.system("physics").sim
+    g.tick()
+    for i in range(len(sim.dynamic_slot_of_index) + 3):  # indices beyond the table's last entry
+        sim.world.add_body(rp.RigidBody.dynamic().translation((40.0 + 2 * i, 5.0, 0.0)))
+    for _ in range(3):
+        g.tick()
+        fast, ref = sim.awake_dynamic_slots(), sim._awake_dynamic_slots()
+        assert np.array_equal(fast, ref)
+        assert sorted(sim.slots[s].entity for s in fast) == sorted(boxes)
+    assert sim.dynamic_slot_of_index[-1] == -1  # the sentinel the clipped gather relies on
