@@ -323,6 +323,7 @@ class LayoutTracker:
         self._table = None  # the TransformTable whose touch log ``cursor`` points into
         self.cursor = -1
         self.order = _UidOrder()
+        self._views: tuple = (None, None, None, None)  # see _row_views
 
     def reset(self) -> None:
         """Forget what was published: the next publish spawns every member (after a load)."""
@@ -338,6 +339,14 @@ class LayoutTracker:
             uid_row = np.empty(cap, object)
             uid_row[: len(self.uid_row)] = self.uid_row
             self.pub, self.mask, self.uid_row = pub, mask, uid_row
+
+    def _row_views(self, data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(cap,) 80-byte void views of the table's ``data`` and of ``self.pub`` (cached until either is reallocated)."""
+        cached = self._views
+        if cached[0] is not data or cached[1] is not self.pub:
+            cached = (data, self.pub, data.view(_ROW).reshape(-1), self.pub.view(_ROW).reshape(-1))
+            self._views = cached
+        return cached[2], cached[3]
 
     def publish(self, world, tick: int) -> LayoutDelta:  # world: engine.world.World
         """Diff the world against the last publish and return the delta (then it is the new baseline)."""
@@ -395,35 +404,37 @@ class LayoutTracker:
         cand, self.cursor = table.changes_since(self.cursor)
         if cand is None or len(cand) > max(4096, n // 4):  # a contiguous compare beats gathering most rows
             rows = unique_sorted(np.flatnonzero(data.view(np.int64) != pub.view(np.int64)) // 10)
-            changed = data[rows]
+            pub[rows] = data[rows]
         else:
             if len(cand) and cand[-1] >= n:  # ascending: only the tail can lie past the table
                 cand = cand[cand < n]
-            cur = np.take(data, cand, axis=0)
-            # one 80-byte memcmp per row (a void view): ~5x faster than a float compare + reduction
-            diff = np.flatnonzero(cur.view(_ROW) != np.take(pub, cand, axis=0).view(_ROW))
-            if len(diff) == len(cand):
-                rows, changed = cand, cur
+            # rows as opaque 80-byte values: 1-D gathers/scatters (~3x cheaper than 2-D row indexing),
+            # compared bitwise as int64 words
+            data_v, pub_v = self._row_views(table.data)
+            cur = np.take(data_v, cand)
+            old = np.take(pub_v, cand)
+            # per row: any of its 10 int64 words differs (~1.6x faster than a void ``!=``)
+            diff = np.not_equal(cur.view(np.int64).reshape(-1, 10), old.view(np.int64).reshape(-1, 10)).max(axis=1)
+            if diff.all():
+                rows = cand
             else:
-                rows, changed = cand[diff], cur[diff]
-        pub[rows] = changed
-        keep = self.mask[rows]
-        if keep.all():
-            moved_rows, moved_data = rows, changed
-        else:
-            moved_rows, moved_data = rows[keep], changed[keep]
+                rows, cur = cand[diff], cur[diff]
+            pub_v[rows] = cur
+        if len(rows) and not self.mask[rows].all():
+            rows = rows[self.mask[rows]]
         skip = spawned_set.union(restyled)
         for e in spawned:
             delta.spawned.append(LayoutEntry(self.published[e], world.get(e, Transform).copy(), _copy_proxy(world.get(e, Proxy))))
         for e in restyled:
             delta.restyled.append(LayoutEntry(self.published[e], world.get(e, Transform).copy(), _copy_proxy(world.get(e, Proxy))))
-        if len(moved_rows) and skip:
-            keep = ~np.isin(moved_rows, [self.rows[e] for e in skip if e in self.rows])
-            moved_rows, moved_data = moved_rows[keep], moved_data[keep]
-        if len(moved_rows):
-            order = np.argsort(self.order.rank[moved_rows])  # uid order (ranks are distinct)
-            uids = self.uid_row[moved_rows[order]].tolist()
-            delta.moved = MovedRows.from_arrays(uids, np.take(moved_data, order, axis=0))
+        if len(rows) and skip:
+            rows = rows[~np.isin(rows, [self.rows[e] for e in skip if e in self.rows])]
+        if len(rows):
+            # uid order: ranks are distinct, so sorting the ranks (a SIMD sort, ~4x cheaper than an
+            # argsort) and mapping them back to rows gives the moved rows in uid order
+            ranked = self.order.rows[np.sort(self.order.rank[rows])]
+            uids = self.uid_row[ranked].tolist()
+            delta.moved = MovedRows.from_arrays(uids, np.take(table.data, ranked, axis=0))
         self.version = world.version
         if len(delta.spawned) > 1:
             delta.spawned.sort(key=_by_uid)
