@@ -264,6 +264,8 @@ class Sync:
         size = table.size
         data = table.data
         cand, self.cursor = table.changes_since(self.cursor)
+        if cand is not None and len(cand) == 0:  # nothing touched since the last sync (the usual tick)
+            return
         if cand is None or len(cand) > max(4096, size // 4):  # the log does not reach back, or names most rows
             # bitwise compare of the int64 views: ~4x faster than a float compare + any(axis=1)
             flat = np.flatnonzero(data[:size].view(np.int64) != self.shadow[:size].view(np.int64))
