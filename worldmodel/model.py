@@ -41,6 +41,7 @@ from worldmodel.spec import ProxySpec, style_offset, style_offsets
 from worldmodel.style import STYLE_GAIN, STYLE_K
 
 STYLE_FEATURES = 4  # style-head inputs: tone, patch coverage, growth, wear
+COVER_FEATURES = 3  # with ``style_tokens``: where damage, char and snow cover the anchor (wear × state)
 
 G_MAX = max(g for _, g in LODS)  # Gaussians per anchor the head emits; a lod may use fewer
 RAW = 14  # raw numbers per Gaussian: δ centre 3, scale 3, quat 4, opacity 1, colour 3
@@ -72,18 +73,29 @@ class ModelConfig:
     # frequency tokens) to colour logits, added to the head's colour output (zero-initialised).
     # Off for checkpoints written before it (their configs lack the key).
     style_head: bool = True
+    # The style features (the head's four plus damage, char and snow cover: the teacher's wear
+    # threshold against each state) also enter every token through a zero-initialised linear map,
+    # so geometry and opacity can follow the field too, and the head sees the cover features.
+    # Off for checkpoints written before it (their configs lack the key).
+    style_tokens: bool = True
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
-        """Build from a dict; unknown keys raise ``TypeError``; a missing ``style_basis`` is "random"."""
+        """Build from a dict; unknown keys raise ``TypeError``; a missing ``style_basis`` is "random",
+        a missing ``style_head`` or ``style_tokens`` off (checkpoints written before them)."""
         d = dict(d)
         d.setdefault("style_basis", "random")
         d.setdefault("style_head", False)
-        if d["style_head"] and d["style_basis"] != "teacher":
-            raise ValueError("style_head needs style_basis 'teacher'")
-        if d["style_basis"] not in ("teacher", "random"):
-            raise ValueError(f"style_basis: expected 'teacher' or 'random', got {d['style_basis']!r}")
+        d.setdefault("style_tokens", False)
         return cls(**d)
+
+    def __post_init__(self) -> None:
+        if self.style_basis not in ("teacher", "random"):
+            raise ValueError(f"style_basis: expected 'teacher' or 'random', got {self.style_basis!r}")
+        if self.style_head and self.style_basis != "teacher":
+            raise ValueError("style_head needs style_basis 'teacher'")
+        if self.style_tokens and not self.style_head:
+            raise ValueError("style_tokens needs style_head")
 
     def to_dict(self) -> dict:
         """Plain-dict form for checkpoints."""
@@ -350,37 +362,67 @@ class WorldModel(nn.Module):
             k = min(cfg.style_freqs, STYLE_K)
             self.register_buffer("style_ws", torch.from_numpy(ws[:k]).float())  # (k, C)
             self.register_buffer("style_wc", torch.from_numpy(wc[:k]).float())
-            self.style_head = nn.Embedding(len(MATERIAL_NAMES), STYLE_FEATURES * 3)
+            self.style_head = nn.Embedding(len(MATERIAL_NAMES), self.n_style_features * 3)
             nn.init.zeros_(self.style_head.weight)
             del STYLE_CHANNELS
+        if cfg.style_tokens:
+            self.style_embed = nn.Linear(self.n_style_features, d, bias=False)
+            nn.init.zeros_(self.style_embed.weight)
+
+    @property
+    def n_style_features(self) -> int:
+        """Width of :meth:`style_features` (0 without a style head)."""
+        if not self.cfg.style_head:
+            return 0
+        return STYLE_FEATURES + (COVER_FEATURES if self.cfg.style_tokens else 0)
 
     def forward(self, enc: Encoded) -> torch.Tensor:
         """Raw outputs (B, N, G_MAX, RAW) for the encoded entities."""
         c = self.cond(torch.cat([enc.cond, self.material(enc.material)], dim=-1))
         x = self.embed(enc.tokens)
+        feats = self.style_features(enc) if self.cfg.style_head else None
+        if self.cfg.style_tokens:
+            x = x + self.style_embed(feats)
         for blk in self.blocks:
             x = blk(x, c)
         out = self.head(self.film_f(self.ln_f(x), c))
         out = out.view(*out.shape[:2], G_MAX, RAW)
-        if self.cfg.style_head:
-            out = out + F.pad(self._style_colour(enc), (11, 0)).unsqueeze(2)
+        if feats is not None:
+            m = self.style_head(enc.material).view(-1, 1, self.n_style_features, 3)
+            out = out + F.pad(torch.einsum("bnf,bmfc->bnc", feats, m), (11, 0)).unsqueeze(2)
         return out
 
-    def _style_colour(self, enc: Encoded) -> torch.Tensor:
-        """Colour-logit offsets (B, N, 3) from the style field at each anchor (``style_head``).
+    def style_features(self, enc: Encoded) -> torch.Tensor:
+        """The style field's features at each anchor, (B, N, :attr:`n_style_features`).
 
         The field's channels are recomputed from the tokens' teacher-frequency sin/cos features
         (exactly the teacher's sum, ``worldmodel.style``); features: tone, patch coverage
-        (the teacher's smoothstep), growth and wear, centred; mapped by a per-material 4×3 matrix.
+        (the teacher's smoothstep), growth and wear, centred. With ``style_tokens`` three more:
+        how far damage, char and snow cover the anchor, the teacher's ``cover_at`` of its smooth
+        wear threshold (its fine-noise fringe left out) at the entity's damage, burn and snow
+        states (snow also by the normal's slope). The head maps them per material to colour
+        logits (a zero-initialised F×3 matrix) added to every Gaussian of the anchor.
         """
         k, nf = self.style_ws.shape[0], self.cfg.style_freqs
         t = enc.tokens
         s = t[..., 6:6 + k] @ self.style_ws + t[..., 6 + nf:6 + nf + k] @ self.style_wc  # (B, N, C)
         f = 0.5 + 0.5 * torch.tanh(STYLE_GAIN * s)
         p = ((f[..., 1:2] - 0.55) / 0.2).clamp(0.0, 1.0)
-        feats = torch.cat([f[..., 0:1] - 0.5, p * p * (3 - 2 * p), f[..., 2:4] - 0.5], dim=-1)  # (B, N, 4)
-        m = self.style_head(enc.material).view(-1, 1, STYLE_FEATURES, 3)
-        return torch.einsum("bnf,bmfc->bnc", feats, m)
+        feats = [f[..., 0:1] - 0.5, p * p * (3 - 2 * p), f[..., 2:4] - 0.5]
+        if self.cfg.style_tokens:
+            wear = f[..., 3:4]
+            st = enc.cond[:, None, 0:len(STATES)]  # (B, 1, 4) damage, wetness, snow, burn
+            slope = (1.0 - enc.normals[..., 1:2]).clamp(0.0, 1.0)
+
+            def threshold(w: torch.Tensor) -> torch.Tensor:
+                return (0.5 + 1.2 * (w - 0.5)).clamp(0.0, 1.0)
+
+            def cover(th: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+                return ((state * 1.8 - th) / 0.8).clamp(0.0, 1.0)
+
+            feats += [cover(threshold(wear), 0.6 * st[..., 0:1]), cover(threshold(wear), st[..., 3:4]),
+                      cover(0.45 * threshold(1.0 - wear) + 0.55 * slope, st[..., 2:3])]
+        return torch.cat(feats, dim=-1)
 
 
 # Fixed per-slot layout of the G_MAX Gaussians around an anchor (tangent-plane offsets, × spacing),

@@ -18,7 +18,7 @@ from engine.errors import InputError
 from worldmodel.checkpoint import SHIPPED, load_inference
 from worldmodel.model import ModelConfig, WorldModel, encode, fourier_matrices
 from worldmodel.spec import ProxySpec, style_offset
-from worldmodel.style import GROWTH, STYLE_CHANNELS, STYLE_K, TONE, glsl_uniforms, style_basis, style_field
+from worldmodel.style import GROWTH, STYLE_CHANNELS, STYLE_K, TONE, WEAR, glsl_uniforms, style_basis, style_field
 from worldmodel.teacher.renderer import SHADER
 from worldmodel.train import warm_start
 
@@ -145,8 +145,8 @@ def test_old_checkpoints_keep_their_random_basis_and_warm_start_zeroes_new_featu
 def test_style_head_reads_the_field_at_each_anchor() -> None:
     """A zero style head changes nothing; a tone-only head shifts colour logits by the numpy field."""
     torch.manual_seed(0)
-    with_head = WorldModel(ModelConfig(style_head=True)).eval()
-    plain = WorldModel(ModelConfig(style_head=False)).eval()
+    with_head = WorldModel(ModelConfig(style_head=True, style_tokens=False)).eval()
+    plain = WorldModel(ModelConfig(style_head=False, style_tokens=False)).eval()
     plain.load_state_dict({k: v for k, v in with_head.state_dict().items() if not k.startswith("style_")})
     spec = ProxySpec("box", (0.6, 0.5, 0.7), "plaster", 1_000_777)
     enc = encode([spec], 0, with_head.cfg)
@@ -159,4 +159,47 @@ def test_style_head_reads_the_field_at_each_anchor() -> None:
     q = enc.anchors[0].double().numpy() + style_offset(spec.style_seed)
     tone = style_field(q)[:, TONE] - 0.5
     assert np.allclose(delta, tone[:, None] * np.array([1.0, 2.0, -1.0]), atol=1e-4)
-    assert ModelConfig.from_dict({k: v for k, v in ModelConfig().to_dict().items() if k != "style_head"}).style_head is False
+    older = ModelConfig.from_dict({k: v for k, v in ModelConfig().to_dict().items() if k not in ("style_head", "style_tokens")})
+    assert older.style_head is False and older.style_tokens is False
+
+
+def test_style_tokens_warm_start_unchanged_and_cover_follows_the_states(tmp_path) -> None:
+    """``style_tokens``: warm-started from a checkpoint without them the output is unchanged (the
+    new weights start at zero); the cover features are the teacher's ``cover_at`` of its smooth wear
+    threshold at each state (zero at state 0), snow also by slope."""
+    from worldmodel.checkpoint import save_inference
+
+    torch.manual_seed(1)
+    old = WorldModel(ModelConfig(style_tokens=False)).eval()
+    with torch.no_grad():
+        old.style_head.weight.normal_(0.0, 0.5)
+    save_inference(tmp_path / "old.pt", old)
+    new = WorldModel(ModelConfig()).eval()
+    warm_start(new, tmp_path / "old.pt")
+    spec = ProxySpec("box", (0.6, 0.5, 0.7), "plaster", 1_000_777, (0.9, 0.2, 0.7, 0.6))
+    enc = encode([spec], 0, new.cfg)
+    with torch.no_grad():
+        assert torch.equal(new(enc), old(enc))
+        assert torch.equal(new.style_head.weight[:, :12], old.style_head.weight)
+        assert not new.style_head.weight[:, 12:].any() and not new.style_embed.weight.any()
+        feats = new.style_features(enc)[0].double().numpy()
+        bare = new.style_features(encode([ProxySpec("box", (0.6, 0.5, 0.7), "plaster", 1_000_777)], 0, new.cfg))
+    assert feats.shape == (enc.anchors.shape[1], 7)
+    assert not bare[..., 4:].any()  # no state, no cover
+    q = enc.anchors[0].double().numpy() + style_offset(spec.style_seed)
+    wear = style_field(q)[:, WEAR]
+    st = np.array(spec.quantised_state()) / 1024.0
+
+    def threshold(w):
+        return np.clip(0.5 + 1.6 * 0.75 * (w - 0.5), 0, 1)
+
+    def cover(t, s):
+        return np.clip((s * 1.8 - t) / 0.8, 0, 1)
+
+    slope = np.clip(1 - enc.normals[0, :, 1].double().numpy(), 0, 1)
+    want = np.stack([cover(threshold(wear), 0.6 * st[0]), cover(threshold(wear), st[3]),
+                     cover(0.45 * threshold(1 - wear) + 0.55 * slope, st[2])], axis=1)
+    assert np.allclose(feats[:, 4:], want, atol=1e-4)
+    assert 0 < feats[:, 4:].mean() < 1  # the states chosen cover part of the surface
+    with pytest.raises(ValueError, match="style_tokens needs style_head"):
+        ModelConfig(style_head=False)
