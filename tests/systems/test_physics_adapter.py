@@ -42,3 +42,66 @@ def test_slots_stay_consistent_through_removals_and_poses_belong_to_their_entiti
         assert p[0] == np.float32(e)  # each body kept its own x
         assert p[1] < 5.0 + e  # and fell
     assert np.array_equal(poses, sim._read_poses(slots))
+
+
+def _crates(n: int, removed: tuple[int, ...] = ()) -> Simulation:
+    """``n`` tumbling dynamic boxes over a ground collider (entities 10..), some then removed."""
+    sim = Simulation()
+    ground = Collider("box", half_extents=(80, 0.5, 80))
+    sim.add("ground", 1, 0, pose(0, -0.5), None, ground, shape_spec("ground", ground, None, np.ones(3)))
+    box = Collider("box", half_extents=(0.25, 0.25, 0.25))
+    spec = shape_spec("box", box, None, np.ones(3))
+    for i in range(n):
+        p = pose(1.1 * (i % 10), 0.6 + 0.9 * (i // 10))
+        p[3:7] = (np.cos(0.1 * i), np.sin(0.1 * i), 0.0, 0.0)  # tilted, so they land and roll
+        sim.add(f"e{i}", 10 + i, 1 + i, p, RigidBody("dynamic"), box, spec)
+    for e in removed:
+        sim.remove(e)
+    return sim
+
+
+def test_bulk_pose_read_matches_the_per_body_twin_bit_for_bit():
+    """Most bodies read: the one-blob RigidBodySet path (its quaternion normalisation included) gives
+    exactly what the per-body getters give, as the bodies fall, collide, roll and fall asleep."""
+    sim = _crates(90)
+    used = 0
+    for t in range(240):
+        sim.step()
+        slots = sim.dynamic_slots()
+        assert sim._poses_by_index(len(sim.by_body)) is not None
+        fast, ref = sim.read_poses(slots), sim._read_poses(slots)
+        assert np.array_equal(fast.view(np.int64), ref.view(np.int64)), t
+        assert np.array_equal(sim.awake_dynamic_slots(), sim._awake_dynamic_slots()), t
+        used += 1
+    assert used == 240 and len(sim._awake_dynamic_slots()) < 90  # some fell asleep on the way
+
+
+def test_bulk_pose_read_falls_back_when_the_arena_is_not_ours_in_order():
+    """A removed body leaves a free arena entry; a body without a collider has a shorter record; a
+    body put into Rapier behind the simulation's back among the first entries is not ours: the
+    per-body path is used (a foreign body after ours is simply not read)."""
+    import rapier3d as rp
+
+    sim = _crates(80, removed=(15,))
+    assert sim._poses_by_index(len(sim.by_body)) is None
+    slots = sim.dynamic_slots()
+    assert np.array_equal(sim.read_poses(slots), sim._read_poses(slots))
+
+    sim = _crates(80)
+    sim.add("frame", 5, 100, pose(0, 9), RigidBody("static"), None, None)  # a body with no collider
+    assert sim._poses_by_index(len(sim.by_body)) is None
+    sim.step()
+    slots = sim.dynamic_slots()
+    assert np.array_equal(sim.read_poses(slots), sim._read_poses(slots))
+
+    sim = _crates(80)
+    sim.world.add_body(rp.RigidBody.dynamic().translation((0.0, 30.0, 0.0)))  # index 81, after ours
+    assert sim._poses_by_index(len(sim.by_body)) is not None  # ours are still entries 0..80: usable
+    foreign = _crates(80)
+    foreign.world.add_body(rp.RigidBody.dynamic().translation((0.0, 30.0, 0.0)))
+    foreign.remove(12)  # a free entry among the first n, and the foreign body counted in them
+    assert foreign._poses_by_index(len(foreign.by_body)) is None
+    sim.step()
+    slots = sim.dynamic_slots()
+    assert np.array_equal(sim.read_poses(slots), sim._read_poses(slots))
+    assert np.array_equal(sim.awake_dynamic_slots(), sim._awake_dynamic_slots())
