@@ -68,13 +68,14 @@ _POSE_F64 = np.dtype({"names": [f"c{i}" for i in range(7)], "formats": ["<f8"] *
                       "offsets": [8 * i for i in range(7)], "itemsize": 56})
 # ``RigidBodySet.to_bytes()`` (rapier3d 0.36.1): "RPYS" + u32 version 1, u64 arena entries (free ones
 # included), then one record per entry; an occupied entry holding a body with one collider is 429 bytes: u32 tag (1),
-# u32 generation, ..., the pose at 24 (f32 qx qy qz qw tx ty tz, as in an Isometry3 blob), ...,
-# u128 user_data at 413. Only used after checking every record's tag, generation and user_data
+# u32 generation, ..., the pose at 24 (f32 qx qy qz qw tx ty tz, as in an Isometry3 blob), ..., the
+# activation's ``sleeping`` bool at 338, ..., u128 user_data at 413. Only used after checking every record's tag, generation and user_data
 # (the entity) against what the simulation registered — anything else falls back to per-body reads.
 _SET_HEADER = b"RPYS\x01\x00\x00\x00"
 _BODY_BYTES = 429
-_BODY_CHECK = np.dtype({"names": ["tag", "gen", "ud_lo", "ud_hi"], "formats": ["<u4", "<u4", "<u8", "<u8"],
-                        "offsets": [0, 4, 413, 421], "itemsize": _BODY_BYTES})
+_BODY_CHECK = np.dtype({"names": ["tag", "gen", "sleeping", "ud_lo", "ud_hi"],
+                        "formats": ["<u4", "<u4", "u1", "<u8", "<u8"],
+                        "offsets": [0, 4, 338, 413, 421], "itemsize": _BODY_BYTES})
 _BODY_POSE = np.dtype({"names": ["pose"], "formats": [("<f4", 7)], "offsets": [24], "itemsize": _BODY_BYTES})
 _BULK_MIN = 64  # bodies read below which the per-body path is always used
 _INDEX = attrgetter("index")
@@ -100,15 +101,12 @@ def _hash_index_shift() -> int | None:
 _HASH_SHIFT = _hash_index_shift()
 
 
-def unit_quaternions(q: np.ndarray) -> np.ndarray:
-    """(K, 4) float32 x y z w → the same normalised exactly as the bindings' ``body.position`` getter
-    returns them (the stored quaternion divided by its norm, the squared norm summed as
-    (x² + z²) + (y² + w²), all in float32): bit-identical to ``view.position`` over every body of
-    the bench scene (tested against the per-body reads)."""
-    q = np.asarray(q, np.float32)
-    sq = q * q
-    norm = np.sqrt((sq[:, 0] + sq[:, 2]) + (sq[:, 1] + sq[:, 3]))
-    return q / norm[:, None]
+def quaternion_norms(x: np.ndarray, y: np.ndarray, z: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """(K,) float32 norms of quaternions given as four (K,) float32 component arrays, computed as the
+    bindings' ``body.position`` getter does before dividing by it: ``sqrt((x² + z²) + (y² + w²))``
+    in float32 (that getter's output is the stored quaternion divided by this, bit for bit: tested
+    against the per-body reads)."""
+    return np.sqrt((x * x + z * z) + (y * y + w * w))
 
 
 def iso_from_pose(pose: np.ndarray) -> rp.Isometry3:
@@ -422,11 +420,16 @@ class Simulation:
         return np.frombuffer(blob, _ISO_RECORD).astype(_POSE_F64).view(np.float64).reshape(-1, 7)
 
     def _poses_by_index(self, n: int) -> np.ndarray | None:
-        """(n, 7) float64 poses of every body by handle index, from one ``RigidBodySet.to_bytes()``;
-        None unless the arena's first ``n`` entries are our ``n`` bodies (indices 0..n-1: no body was
-        removed, or its index was reused) in the layout described at ``_BODY_CHECK`` — every record's
-        tag, generation and entity is checked. Free entries after them (the arena grows by reserving
-        free slots) are not read."""
+        """(n, 7) float64 poses of every body by handle index (see :meth:`_parse_bodies`), or None."""
+        parsed = self._parse_bodies(n)
+        return None if parsed is None else parsed[0]
+
+    def _parse_bodies(self, n: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """((n, 7) float64 poses, (n,) bool sleeping flags) of every body by handle index, from one
+        ``RigidBodySet.to_bytes()``; None unless the arena's first ``n`` entries are our ``n`` bodies
+        (indices 0..n-1: no body was removed, or its index was reused) in the layout described at
+        ``_BODY_CHECK`` — every record's tag, generation and entity is checked. Free entries after
+        them (the arena grows by reserving free slots) are not read."""
         blob = self.world.rigid_bodies.to_bytes()
         if (len(blob) < 16 + n * _BODY_BYTES or blob[:8] != _SET_HEADER
                 or int.from_bytes(blob[8:16], "little") < n or len(self.gen_of_index) < n):
@@ -435,11 +438,38 @@ class Simulation:
         if not ((check["tag"] == 1).all() and np.array_equal(check["gen"], self.gen_of_index[:n])
                 and np.array_equal(check["ud_lo"], self.entity_of_index[:n]) and not check["ud_hi"].any()):
             return None
-        raw = np.frombuffer(blob, _BODY_POSE, n, 16)["pose"]  # (n, 7) f32: qx qy qz qw tx ty tz
-        out = np.empty((n, 7), np.float64)
-        out[:, 0:3] = raw[:, 4:7]
-        out[:, 3:7] = unit_quaternions(raw[:, 0:4])[:, [3, 0, 1, 2]]
-        return out
+        # (7, n) f32 rows qx qy qz qw tx ty tz, copied out of the 429-byte records once: the
+        # arithmetic below then runs on contiguous rows (~2.5x faster than on the strided columns)
+        t = np.frombuffer(blob, _BODY_POSE, n, 16)["pose"].T.copy()
+        norm = quaternion_norms(t[0], t[1], t[2], t[3])
+        out = np.empty((7, n), np.float64)
+        out[0:3] = t[4:7]
+        out[3] = t[3] / norm
+        out[4:7] = t[0:3] / norm
+        return out.T.copy(), check["sleeping"] != 0
+
+    def bulk_awake(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """When most bodies are active: (awake DYNAMIC slots ascending — what
+        :meth:`awake_dynamic_slots` returns —, (n, 7) poses of every body by handle index) from one
+        ``RigidBodySet.to_bytes()`` and no call per body; None otherwise, or when the blob is not as
+        expected or its sleeping flags do not add up to the active-set size (then use
+        :meth:`awake_dynamic_slots` and :meth:`read_poses`)."""
+        n = len(self.by_body)
+        active = len(self.world.islands)  # the active-set size (O(1))
+        if n < _BULK_MIN or 5 * active < 3 * n:
+            return None
+        parsed = self._parse_bodies(n)
+        if parsed is None:
+            return None
+        poses, sleeping = parsed
+        awake = ~sleeping
+        if int(np.count_nonzero(awake)) != active:  # a foreign or differently flagged body: not exact
+            return None
+        slots = self.dynamic_slot_of_index[:n][awake]
+        slots.sort()
+        if len(slots) and slots[0] < 0:
+            slots = slots[np.searchsorted(slots, 0):]
+        return slots, poses
 
     def _read_poses(self, slots: np.ndarray) -> np.ndarray:
         """Reference twin of :meth:`read_poses`: one attribute read per body."""

@@ -347,7 +347,12 @@ class Sync:
     def pull_poses(self, world: World) -> None:
         """Rapier → ECS: write changed poses of the bodies awake now or in the last step."""
         sim = self.sim
-        awake = sim.awake_dynamic_slots()
+        bulk = sim.bulk_awake()  # most bodies awake: awake set and poses from one blob
+        by_index = None
+        if bulk is not None:
+            awake, by_index = bulk
+        else:
+            awake = sim.awake_dynamic_slots()
         slots = awake
         last = self.awake_last
         if len(last):
@@ -370,7 +375,10 @@ class Sync:
         self._pull_structure = sim.structure_version
         if len(slots) == 0:
             return
-        poses = sim.read_poses(slots)
+        if by_index is not None:
+            poses = np.take(by_index, sim.index_of_slot[slots], axis=0)
+        else:
+            poses = sim.read_poses(slots)
         rows = sim.row_of[slots]
         table = world.table.data
         data, field, last_arr, last_field = self._fields
