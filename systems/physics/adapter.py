@@ -155,6 +155,7 @@ class Simulation:
         self.entity_of_index = np.full(64, -1, np.int64)
         self.index_of_slot = np.full(64, -1, np.int64)  # slot → its body's handle index (-1: no body)
         self._dynamic = (-1, np.zeros(0, np.int64))  # (structure_version, every DYNAMIC slot ascending)
+        self._blob_refused = -1  # structure_version at which the body blob last did not fit: not retried until it changes
         self.structure_version = 0  # bumped whenever slots or rows change
         self.queries_dirty = True
 
@@ -430,13 +431,17 @@ class Simulation:
         (indices 0..n-1: no body was removed, or its index was reused) in the layout described at
         ``_BODY_CHECK`` — every record's tag, generation and entity is checked. Free entries after
         them (the arena grows by reserving free slots) are not read."""
+        if self._blob_refused == self.structure_version:  # it did not fit, and no body came or went since
+            return None
         blob = self.world.rigid_bodies.to_bytes()
         if (len(blob) < 16 + n * _BODY_BYTES or blob[:8] != _SET_HEADER
                 or int.from_bytes(blob[8:16], "little") < n or len(self.gen_of_index) < n):
+            self._blob_refused = self.structure_version
             return None
         check = np.frombuffer(blob, _BODY_CHECK, n, 16)
         if not ((check["tag"] == 1).all() and np.array_equal(check["gen"], self.gen_of_index[:n])
                 and np.array_equal(check["ud_lo"], self.entity_of_index[:n]) and not check["ud_hi"].any()):
+            self._blob_refused = self.structure_version
             return None
         # (7, n) f32 rows qx qy qz qw tx ty tz, copied out of the 429-byte records once: the
         # arithmetic below then runs on contiguous rows (~2.5x faster than on the strided columns)
@@ -464,6 +469,7 @@ class Simulation:
         poses, sleeping = parsed
         awake = ~sleeping
         if int(np.count_nonzero(awake)) != active:  # a foreign or differently flagged body: not exact
+            self._blob_refused = self.structure_version
             return None
         slots = self.dynamic_slot_of_index[:n][awake]
         slots.sort()

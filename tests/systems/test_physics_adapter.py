@@ -93,6 +93,10 @@ def test_bulk_pose_read_falls_back_when_the_arena_is_not_ours_in_order():
     assert sim._poses_by_index(len(sim.by_body)) is None
     slots = sim.dynamic_slots()
     assert np.array_equal(sim.read_poses(slots), sim._read_poses(slots))
+    assert sim._blob_refused == sim.structure_version  # not serialised again every tick
+    box = Collider("box", half_extents=(0.25, 0.25, 0.25))
+    sim.add("again", 15, 16, pose(3, 3), RigidBody("dynamic"), box, shape_spec("box", box, None, np.ones(3)))
+    assert sim._poses_by_index(len(sim.by_body)) is not None  # the free entry was reused: the blob fits again
 
     sim = _crates(80)
     sim.add("frame", 5, 100, pose(0, 9), RigidBody("static"), None, None)  # a body with no collider
