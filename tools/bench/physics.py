@@ -11,7 +11,7 @@ since the last publish — the physics write-back's rows and any a script access
 sorted uids and one (K, 10) array of rows, no Python object per moved anchor); ``rapier_ms`` is the wall time of ``PhysicsWorld.step()`` alone inside the
 same tick. Prints the medians and their ratio (target ≤ 1.5), the physics stage alone
 (``physics_stage_ms``: reconcile + push + characters + step + pull + events) and its ratio to the
-step, the layout stage alone (``layout_stage_ms``: the transform diff and the LayoutDelta), the
+step, the Rapier → ECS pose pull alone (``pull_ms``: the engine's largest share), the layout stage alone (``layout_stage_ms``: the transform diff and the LayoutDelta), the
 tick's and the step's process CPU time and their ratio (``ratio_cpu``: steadier than wall
 time on a shared machine, but it counts Rapier's idle-spinning worker threads), and the awake-body
 count.
@@ -90,7 +90,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
     build_s = time.perf_counter() - t0
     for _ in range(args.warmup):
         g.tick()
-    ticks, steps, awake, moved, phys_s, lay_s, cpu, step_cpu = [], [], [], [], [], [], [], []
+    ticks, steps, awake, moved, phys_s, lay_s, cpu, step_cpu, pull_s = [], [], [], [], [], [], [], [], []
     stage = phys.tick
     layout = g.system("layout")
     lay_stage = layout.tick if layout is not None else None
@@ -105,7 +105,15 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         lay_stage(game, dt)
         lay_s.append(time.perf_counter() - t)
 
+    pull = phys.sync.pull_poses
+
+    def timed_pull(world: Any) -> None:
+        t = time.perf_counter()
+        pull(world)
+        pull_s.append(time.perf_counter() - t)
+
     phys.tick = timed_stage
+    phys.sync.pull_poses = timed_pull
     if layout is not None:
         layout.tick = timed_layout
     for _ in range(args.ticks):
@@ -119,6 +127,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         awake.append(len(phys.sync.awake_last))
         moved.append(len(delta.moved))
     phys.tick = stage
+    phys.sync.pull_poses = pull
     if layout is not None:
         layout.tick = lay_stage
     tick_ms = float(np.median(ticks) * 1e3)
@@ -137,6 +146,7 @@ def run(args: argparse.Namespace) -> Iterator[dict[str, Any]]:
         "physics_stage_ms": round(physics_ms, 3),
         "physics_stage_ratio": round(physics_ms / rapier_ms, 3) if rapier_ms > 0 else None,
         "layout_stage_ms": round(float(np.median(lay_s) * 1e3), 3) if lay_s else None,
+        "pull_ms": round(float(np.median(pull_s) * 1e3), 3),
         "tick_cpu_ms": round(float(np.median(cpu) * 1e3), 3),
         "rapier_cpu_ms": round(float(np.median(step_cpu) * 1e3), 3),
         "ratio_cpu": round(float(np.median(cpu) / np.median(step_cpu)), 3) if np.median(step_cpu) > 0 else None,
