@@ -11,13 +11,23 @@ Layout of the per-entity state (one *slot* per entity with a body or a collider)
     row_of[slot]     int64   the entity's row in the world's transform table
     last[slot]       (10,)   pos, rot (w-first), scale last synchronised with the ECS
 
-Bulk pose read (the hot path): Rapier's bindings expose no array accessor, so poses of the *awake*
-bodies are gathered as the 36-byte ``Isometry3.to_bytes()`` blobs (8-byte header, then f32
-qx qy qz qw tx ty tz) through C-level ``map`` calls over the slots' views (``view_of``, an object
-array: one gather, no Python call per slot), joined once and decoded with one ``np.frombuffer`` and
-one structured cast (column order and float64 in a single pass) — no per-body float boxing.
-:meth:`Simulation.read_poses` is that fast path; :meth:`Simulation._read_poses` its plain
-per-attribute twin (compared in tests). Sleeping bodies cost nothing.
+Pose read (the hot path), two ways — Rapier's bindings expose no array accessor:
+
+- *per body* (fewer than ~60 % of the bodies awake): the awake bodies' 36-byte
+  ``Isometry3.to_bytes()`` blobs (8-byte header, then f32 qx qy qz qw tx ty tz) gathered through
+  C-level ``map`` calls over the slots' views (``view_of``, an object array: one gather, no Python
+  call per slot), joined once and decoded with one ``np.frombuffer`` and one structured cast
+  (column order and float64 in one pass). :meth:`Simulation.read_poses`.
+- *one blob* (most bodies awake, :meth:`Simulation.bulk_awake`): ``RigidBodySet.to_bytes()`` gives
+  every body's record (a private arena layout, see ``_BODY_CHECK``) — its pose and sleeping flag —
+  in one call; used only after every record's tag, generation and user_data (the entity) match
+  what this simulation registered for handle indices 0..n-1 (else, or after a despawn left a free
+  entry, the per-body path; a refused layout is not retried until a body comes or goes). The
+  stored quaternion is divided by its norm exactly as the ``position`` getter does
+  (:func:`quaternion_norms`), so both ways give the same bits.
+
+:meth:`Simulation._read_poses` is the plain per-attribute twin of both (compared in tests, bit for
+bit). Sleeping bodies cost nothing on the per-body path.
 
 The awake set comes from ``PhysicsWorld.active_bodies()`` (handles); their indices are read with
 the builtin ``hash`` (rapier3d 0.36.1 hashes a handle as ``index << 32 | generation``; the layout is
@@ -25,21 +35,20 @@ checked once at import, else the ``index`` attribute is used) — a C-level ``ma
 the property (until this was checked against the real layout the attribute path was the one in use) —
 and mapped to slots through ``dynamic_slot_of_index`` (-1 for non-dynamic bodies) with one clipped
 gather (its last entry is a -1 sentinel) and one in-place sort (the -1s come first and are cut
-with a view). :meth:`Simulation.awake_dynamic_slots` is that fast path,
-:meth:`Simulation._awake_dynamic_slots` its plain twin.
+with a view); when every body is active (``len(world.islands)``, the active-set size, equals the
+body count) it is simply every dynamic slot. :meth:`Simulation.awake_dynamic_slots` is that fast
+path, :meth:`Simulation._awake_dynamic_slots` its plain twin.
 
-Cost floor (rapier3d 0.36.1, measured on the 2-core dev machine): every binding call costs
+Costs (rapier3d 0.36.1, the 2-core dev machine, inside the bench tick): every binding call costs
 ~80-250 ns (``body.position`` ~250, ``Isometry3.to_bytes`` ~170, a handle from ``active_bodies``
-~60-90, its ``hash`` ~80-140), so an awake body costs ~0.55 µs of binding calls to read back; the
-numpy around them is now ~0.15 µs a body (pull of 600 awake bodies inside the bench tick: ~0.45 ms
-of which ~0.33 ms are binding calls). There is no array accessor in the .pyi (checked:
-PhysicsWorld, RigidBodySet, IslandManager, RigidBody, Isometry3 — no buffer protocol, no
-``__array__``). Checked and not used: ``RigidBodySet.to_bytes`` (~0.37 µs per body, sleeping ones
-included: more than reading the awake ones unless ~2/3 of the bodies are awake; a private arena
-layout — 429-byte records for a one-collider body, shifted by free entries and by bodies with
-other collider counts or options); ``IslandManager.to_bytes`` (~95 µs even with nothing
-awake: it serialises every island, and the awake handles are not at a fixed offset);
-``RigidBody.to_bytes`` per body (~0.63 µs, slower than position + to_bytes).
+~60-90, its ``hash`` ~80-140), so a body costs ~0.55-0.65 µs of binding calls to read per body, plus
+~0.15 µs of numpy (the pull of ~600 awake bodies: ~0.4-0.7 ms depending on the machine's state).
+``RigidBodySet.to_bytes`` is ~0.3-0.37 µs per body, sleeping ones included, + ~0.03 µs to check and
+decode (2,000 bodies: ~0.6-0.75 ms), hence the ~60 % switch. No array accessor exists in the .pyi
+(checked: PhysicsWorld, RigidBodySet, IslandManager, RigidBody, Isometry3 — no buffer protocol, no
+``__array__``). Checked and not used: ``IslandManager.to_bytes`` (~95 µs even with nothing awake:
+it serialises every island, and the awake handles are not at a fixed offset); ``RigidBody.to_bytes``
+per body (~0.63 µs, slower than position + to_bytes).
 """
 
 from __future__ import annotations
