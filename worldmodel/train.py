@@ -76,6 +76,8 @@ class TrainConfig:
     device: str = "cpu"
     backend: str = "auto"  # rasteriser: auto (gsplat on CUDA), torch, gsplat
     train_only: str = ""  # if set, only parameters whose name starts with this prefix are trained
+    # materials the teacher draws from (empty: all); a tag listed k times is drawn k times as often
+    materials: list[str] = field(default_factory=list)
     weights: LossWeights = field(default_factory=LossWeights)
     model: ModelConfig = field(default_factory=ModelConfig)
 
@@ -84,14 +86,14 @@ TINY = dict(batch=2, views=2, size=24, pool=6, refresh=0, warmup=5, lr=3e-3,
             model=ModelConfig(d_model=32, n_layers=1, n_heads=2, style_freqs=8, global_style_freqs=4))
 
 
-def _teacher_worker(size: int, views: int, seed: int, queue: Any) -> None:
+def _teacher_worker(size: int, views: int, seed: int, queue: Any, materials: list[str] | None = None) -> None:
     """Worker process: render teacher items forever into ``queue`` (own EGL context)."""
     from worldmodel.teacher import Teacher, sample_cameras, sample_spec
 
     teacher = Teacher(size=(size, size))
     rng = np.random.default_rng(seed)
     while True:
-        spec = sample_spec(rng, split="train")
+        spec = sample_spec(rng, materials=materials or None, split="train")
         cams = sample_cameras(spec, views, rng, size=(size, size))
         queue.put(item_from_render(spec, cams, teacher.render(spec, cams)))
 
@@ -103,8 +105,9 @@ class TeacherSource:
     for the teacher; ``drain`` hands over whatever is ready. With 0, items render in this process.
     """
 
-    def __init__(self, size: int, views: int, workers: int = 0, seed: int = 0) -> None:
+    def __init__(self, size: int, views: int, workers: int = 0, seed: int = 0, materials: list[str] | None = None) -> None:
         self.size, self.views = size, views
+        self.materials = list(materials or [])
         self.procs: list[Any] = []
         if workers > 0:
             import multiprocessing as mp
@@ -112,7 +115,7 @@ class TeacherSource:
             ctx = mp.get_context("spawn")
             self.queue = ctx.Queue(maxsize=512)
             for w in range(workers):
-                p = ctx.Process(target=_teacher_worker, args=(size, views, seed * 1000 + w + 1, self.queue), daemon=True)
+                p = ctx.Process(target=_teacher_worker, args=(size, views, seed * 1000 + w + 1, self.queue, self.materials), daemon=True)
                 p.start()
                 self.procs.append(p)
         else:
@@ -126,7 +129,7 @@ class TeacherSource:
             return self.queue.get(timeout=300)
         from worldmodel.teacher import sample_cameras, sample_spec
 
-        spec = sample_spec(rng, split="train")
+        spec = sample_spec(rng, materials=self.materials or None, split="train")
         cams = sample_cameras(spec, self.views, rng, size=(self.size, self.size))
         return item_from_render(spec, cams, self.teacher.render(spec, cams))
 
@@ -274,11 +277,13 @@ def _config_from_dict(d: dict) -> TrainConfig:
 def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, minutes: float = 1e9,
           save_minutes: float = 3.0, max_steps: int | None = None, progress: bool = True,
           log: Callable[[str], None] = print, workers: int = 0,
-          steps_override: bool = False, init: str | Path | None = None) -> dict[str, Any]:
+          steps_override: bool = False, init: str | Path | None = None,
+          materials_override: bool = False) -> dict[str, Any]:
     """Train (or resume) in ``out_dir`` for at most ``minutes`` / ``max_steps`` more steps.
 
     ``init``: an inference checkpoint to warm-start a *new* run from (ignored when resuming);
-    see ``warm_start``.
+    see ``warm_start``. ``steps_override`` / ``materials_override``: a resumed run takes ``cfg``'s
+    schedule length / material mix instead of its saved one.
 
     Writes ``state.pt`` (resumable state), ``worldmodel.pt`` (EMA inference checkpoint),
     ``history.json`` and ``loss.png``. Returns a summary dict (step, losses, elapsed seconds).
@@ -294,11 +299,13 @@ def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, m
     if state_path.exists():
         try:
             st = torch.load(state_path, map_location="cpu", weights_only=False)
-            steps = cfg.steps
+            steps, materials = cfg.steps, cfg.materials
             cfg = _config_from_dict(st["train_config"])
             cfg.device = str(dev)
             if steps_override:
                 cfg.steps = steps  # lengthen or shorten the schedule of a resumed run
+            if materials_override:
+                cfg.materials = materials  # change the material mix of a resumed run
         except Exception as exc:  # noqa: BLE001
             raise InputError(str(state_path), "", f"a resumable training state ({type(exc).__name__}: {exc})") from None
     torch.manual_seed(cfg.seed)
@@ -325,7 +332,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, m
         if not any(p.requires_grad for p in model.parameters()):
             raise InputError("command line", "--train-only", "a prefix of at least one parameter name")
     if source is None:
-        source = TeacherSource(cfg.size, cfg.views, workers=workers, seed=cfg.seed + step)
+        source = TeacherSource(cfg.size, cfg.views, workers=workers, seed=cfg.seed + step, materials=cfg.materials)
     t_start = time.monotonic()
     pool = [source.sample(rng) for _ in tqdm(range(cfg.pool), desc="teacher pool", disable=not progress)]
     end_step = cfg.steps if max_steps is None else min(cfg.steps, step + max_steps)
@@ -440,7 +447,7 @@ def run_train(args: argparse.Namespace) -> int:
     """Entry point of `anchorworld worldmodel train`."""
     dev = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     cfg = TrainConfig(device=dev, seed=args.seed, backend=args.backend, train_only=args.train_only or "",
-                      **(TINY if args.tiny else {}))
+                      materials=list(args.materials or []), **(TINY if args.tiny else {}))
     for name in ("steps", "batch", "size", "views", "lr", "pool", "refresh", "warmup"):
         v = getattr(args, name)
         if v is not None:
@@ -452,7 +459,7 @@ def run_train(args: argparse.Namespace) -> int:
     source = DatasetSource(args.data) if args.data else None
     res = train(cfg, args.out, source=source, minutes=args.minutes, save_minutes=args.save_minutes, max_steps=args.max_steps,
                 progress=not args.no_progress, workers=args.workers,
-                steps_override=args.steps is not None, init=args.init)
+                steps_override=args.steps is not None, init=args.init, materials_override=args.materials is not None)
     if args.export:
         import shutil
 

@@ -74,3 +74,26 @@ def test_train_only_a_prefix_leaves_the_rest_untouched(tmp_path: Path) -> None:
         else:
             assert torch.equal(st[name], t), name
     assert load_inference(tmp_path / "run" / "worldmodel.pt")[0].cfg.style_head
+
+
+def test_material_mix_is_drawn_saved_and_overridable_on_resume(tmp_path: Path) -> None:
+    """``--materials``: the teacher draws only (and as often as) the listed tags; the mix is saved
+    in the run's state and a resumed run may change it."""
+    import numpy as np
+
+    from worldmodel.train import TeacherSource
+
+    src = TeacherSource(24, 1, materials=["water", "water", "metal"])
+    drawn = [src.sample(np.random.default_rng(i)).spec.material for i in range(6)]
+    assert set(drawn) <= {"water", "metal"} and "water" in drawn
+    cfg = TrainConfig(**TINY)
+    cfg.steps, cfg.materials = 2, ["water"]
+    train(cfg, tmp_path, source=StandinSource(cfg.size, cfg.views), progress=False)
+    assert torch.load(tmp_path / "state.pt", weights_only=False)["train_config"]["materials"] == ["water"]
+    cfg.steps, cfg.materials = 3, ["metal"]
+    train(cfg, tmp_path, source=StandinSource(cfg.size, cfg.views), progress=False, steps_override=True)
+    assert torch.load(tmp_path / "state.pt", weights_only=False)["train_config"]["materials"] == ["water"]
+    cfg.steps = 4
+    train(cfg, tmp_path, source=StandinSource(cfg.size, cfg.views), progress=False, steps_override=True,
+          materials_override=True)
+    assert torch.load(tmp_path / "state.pt", weights_only=False)["train_config"]["materials"] == ["metal"]
