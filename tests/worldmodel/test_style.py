@@ -203,3 +203,17 @@ def test_style_tokens_warm_start_unchanged_and_cover_follows_the_states(tmp_path
     assert 0 < feats[:, 4:].mean() < 1  # the states chosen cover part of the surface
     with pytest.raises(ValueError, match="style_tokens needs style_head"):
         ModelConfig(style_head=False)
+
+
+def test_cover_features_mirror_the_teacher_shader() -> None:
+    """The model's cover features restate four lines of ``teacher.glsl``; if the teacher's
+    wear threshold, coverage ramp or per-state settling changes, this fails until the model follows."""
+    src = " ".join(SHADER.read_text().split())
+    for line in (
+        "clamp(0.5 + 1.6 * (0.75 * (wear - 0.5) + 0.25 * (fbm(p) - 0.5)), 0.0, 1.0)",  # 1.6·0.75 = 1.2
+        "float cover_at(float t, float s) { return clamp((s * 1.8 - t) / 0.8, 0.0, 1.0); }",
+        "cover_at(wear_threshold(sty.w, q * 1.7 + 11.0), damage * 0.6)",
+        "char_ = cover_at(wear_threshold(sty.w, q * 2.3 + 23.0), burn)",
+        "cover_at(0.45 * wear_threshold(1.0 - sty.w, q * 4.0 + 57.0) + 0.55 * slope, snow)",
+    ):
+        assert line in src, line
