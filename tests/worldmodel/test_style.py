@@ -18,7 +18,16 @@ from engine.errors import InputError
 from worldmodel.checkpoint import SHIPPED, load_inference
 from worldmodel.model import ModelConfig, WorldModel, encode, fourier_matrices
 from worldmodel.spec import ProxySpec, style_offset
-from worldmodel.style import GROWTH, STYLE_CHANNELS, STYLE_K, TONE, WEAR, glsl_uniforms, style_basis, style_field
+from worldmodel.style import (
+    GROWTH,
+    STYLE_CHANNELS,
+    STYLE_K,
+    TONE,
+    WEAR,
+    glsl_uniforms,
+    style_basis,
+    style_field,
+)
 from worldmodel.teacher.renderer import SHADER
 from worldmodel.train import warm_start
 
