@@ -45,8 +45,12 @@ class EditorApp:
         benchmark: bool = False,
         splats: bool = True,
         view: str = "proxies",
+        scripted_input: bool = False,
     ) -> None:
         self.size = size
+        # Scripted input: only the events given to step() drive the editor; the window's own mouse,
+        # keyboard and focus events are dropped (tests under a shared X server, recorded input).
+        self.scripted_input = scripted_input
         self.frames_limit = frames
         self.screenshot_path = Path(screenshot) if screenshot else None
         self.benchmark = benchmark
@@ -438,11 +442,14 @@ class EditorApp:
         Image.fromarray(self.read_pixels()).save(path)
 
     def step(self, events: list[pygame.event.Event] | None = None) -> bool:
-        """One frame: (injected) events, one queued command, draw, flip. Returns False when done."""
+        """One frame: the window's events, then ``events`` (injected), one queued command, draw, flip.
+
+        Returns False when done."""
         t0 = time.perf_counter()
-        for ev in events or []:
-            pygame.event.post(ev)
-        for event in pygame.event.get():
+        device = pygame.event.get()
+        if self.scripted_input:
+            device = [e for e in device if e.type == pygame.QUIT]
+        for event in [*device, *(events or [])]:
             self.handle_event(event)
         self._pending_shot = None
         self.step_commands()
