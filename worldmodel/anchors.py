@@ -76,9 +76,21 @@ def _cylinder_areas(hx: float, hy: float, hz: float) -> np.ndarray:
     return np.array([perim * 2 * hy, math.pi * hx * hz, math.pi * hx * hz])
 
 
+def _capsule_dims(hx: float, hy: float, hz: float) -> tuple[float, float, float]:
+    """(radius r = min(hx, hz), the caps' vertical semi-axis c = min(r, hy), side half-length hy − c)."""
+    r = min(hx, hz)
+    c = min(r, hy)
+    return r, c, hy - c
+
+
 def _capsule_areas(hx: float, hy: float, hz: float) -> np.ndarray:
-    r = min(hx, hz, hy)
-    return np.array([2 * math.pi * r * 2 * max(hy - r, 0.0), 2 * math.pi * r * r, 2 * math.pi * r * r])
+    r, c, y0 = _capsule_dims(hx, hy, hz)
+    if c == r:  # hemispherical caps
+        cap = 2 * math.pi * r * r
+    else:  # half an oblate spheroid (r, c, r): half of Knud Thomsen's ellipsoid area
+        p = 1.6075
+        cap = 2.0 * math.pi * (((r * r) ** p + 2.0 * (r * c) ** p) / 3.0) ** (1.0 / p)
+    return np.array([2 * math.pi * r * 2 * y0, cap, cap])
 
 
 def _ramp_areas(hx: float, hy: float, hz: float) -> np.ndarray:
@@ -127,8 +139,8 @@ def _anchor_points_cached(shape: str, he: tuple[float, float, float], n: int) ->
             rx, rz, y0 = hx, hz, hy
             areas = _cylinder_areas(hx, hy, hz)
         else:
-            r = min(hx, hz, hy)
-            rx, rz, y0 = r, r, max(hy - r, 0.0)
+            r, cy, y0 = _capsule_dims(hx, hy, hz)
+            rx, rz = r, r
             areas = _capsule_areas(hx, hy, hz)
         face, u = _pick(u, areas)
         phi = 2 * math.pi * v
@@ -142,12 +154,17 @@ def _anchor_points_cached(shape: str, he: tuple[float, float, float], n: int) ->
                 rr = np.sqrt(u[m])
                 pts[m] = np.stack([rx * rr * c[m], np.full(m.sum(), sgn * y0), rz * rr * s[m]], axis=1)
                 nrm[m] = np.array([0.0, sgn, 0.0])
-            else:  # hemisphere, uniform in cos
+            else:  # half-ellipsoid cap (r, cy, r), uniform in cos; a hemisphere when cy == r
                 ct = u[m]
                 st = np.sqrt(np.maximum(0.0, 1 - ct**2))
                 unit = np.stack([st * c[m], sgn * ct, st * s[m]], axis=1)
-                pts[m] = unit * rx + np.array([0.0, sgn * y0, 0.0])
-                nrm[m] = unit
+                if cy == rx:
+                    pts[m] = unit * rx + np.array([0.0, sgn * y0, 0.0])
+                    nrm[m] = unit
+                else:
+                    axes = np.array([rx, cy, rz])
+                    pts[m] = unit * axes + np.array([0.0, sgn * y0, 0.0])
+                    nrm[m] = unit / axes
     elif shape == "plane":
         pts = np.stack([(2 * u - 1) * hx, np.zeros(n), (2 * v - 1) * hz], axis=1)
         nrm[:, 1] = 1.0
@@ -261,8 +278,9 @@ def anchor_points_batch(shape: str, he: np.ndarray, n: int) -> tuple[np.ndarray,
         if shape == "cylinder":
             rx, rz, y0 = hx, hz, hy
         else:
-            r = np.minimum(np.minimum(hx, hz), hy)  # = min(hx, hz, hy): exact either way
-            rx, rz, y0 = r, r, np.maximum(hy - r, 0.0)
+            r = np.minimum(hx, hz)
+            cy = np.minimum(r, hy)
+            rx, rz, y0 = r, r, hy - cy
         face, u = _pick_batch(u0, _face_areas(shape, he))
         phi = 2 * math.pi * v0
         c, s = np.cos(phi)[None], np.sin(phi)[None]  # (1, n)
@@ -282,8 +300,10 @@ def anchor_points_batch(shape: str, he: np.ndarray, n: int) -> tuple[np.ndarray,
                 st = np.sqrt(np.maximum(0.0, 1 - ct**2))
                 unit = np.stack([st * c, sgn * ct, st * s], axis=2)
                 shift = np.stack([np.zeros_like(y0), sgn * y0, np.zeros_like(y0)], axis=2)  # (B, 1, 3)
-                pts = np.where(m, unit * rx[..., None] + shift, pts)
-                nrm = np.where(m, unit, nrm)
+                axes = np.stack([rx, cy, rz], axis=2)  # (B, 1, 3)
+                hemi = (cy == rx)[..., None]  # (B, 1, 1): hemispherical caps, as the reference
+                pts = np.where(m, np.where(hemi, unit * rx[..., None], unit * axes) + shift, pts)
+                nrm = np.where(m, np.where(hemi, unit, unit / axes), nrm)
     elif shape == "plane":
         pts = np.stack([(2 * u0 - 1) * hx, np.zeros((b, n)), (2 * v0 - 1) * hz], axis=2)
         nrm[:, :, 1] = 1.0

@@ -34,9 +34,9 @@ from worldmodel.model import Encoded, ModelConfig, fourier_matrices
 from worldmodel.spec import ProxySpec, style_offsets
 
 # Column layout of one entity's parameter row (float64).
-HE, OFF, CDF, KMAX, SHAPE, RADII, SLOPE_N, SPACING, BOUND, BASE_RGB, MATERIAL, COND = (
+HE, OFF, CDF, KMAX, SHAPE, RADII, SLOPE_N, SPACING, BOUND, BASE_RGB, MATERIAL, CAP_Y, COND = (
     slice(0, 3), slice(3, 6), slice(6, 12), 12, 13, slice(14, 17), slice(17, 20), 20, slice(21, 24),
-    slice(24, 27), 27, 28)
+    slice(24, 27), 27, 28, 29)
 _FACES = 6  # the most faces any shape places anchors on (box)
 _BOX, _SPHERE, _CYLINDER, _CAPSULE, _PLANE, _RAMP = (SHAPES.index(s) for s in
                                                        ("box", "sphere", "cylinder", "capsule", "plane", "ramp"))
@@ -66,6 +66,7 @@ def entity_params(specs: list[ProxySpec], lod: int, cfg: ModelConfig) -> np.ndar
     p[:, HE] = he
     p[:, CDF] = 2.0  # past every u in [0, 1): padding faces are never picked
     p[:, RADII] = 1.0  # shapes without radii still divide by them (the result is discarded)
+    p[:, CAP_Y] = 1.0
     p[:, SLOPE_N] = 1.0
     p[:, SHAPE] = shape_ids
     hx, hy, hz = (he[:, k:k + 1] for k in range(3))
@@ -84,8 +85,10 @@ def entity_params(specs: list[ProxySpec], lod: int, cfg: ModelConfig) -> np.ndar
         if name == "cylinder":
             p[rows, RADII] = np.concatenate([hx, hz, hy], axis=1)[rows]
         elif name == "capsule":
-            r = np.minimum(np.minimum(hx, hz), hy)[rows]
-            p[rows, RADII] = np.concatenate([r, r, np.maximum(hy[rows] - r, 0.0)], axis=1)
+            r = np.minimum(hx, hz)[rows]  # as anchors._capsule_dims
+            cy = np.minimum(r, hy[rows])
+            p[rows, RADII] = np.concatenate([r, r, hy[rows] - cy], axis=1)
+            p[rows, CAP_Y] = cy[:, 0]
         elif name == "ramp":
             hyp = np.array([math.hypot(float(a), float(c)) for a, c in zip(hx[rows, 0], hy[rows, 0], strict=True)])
             p[rows, SLOPE_N] = np.stack([-hy[rows, 0], hx[rows, 0], np.zeros(len(rows))], axis=1) / hyp[:, None]
@@ -208,14 +211,17 @@ def _anchor_geometry(p: torch.Tensor, tpl: Template) -> tuple[torch.Tensor, torc
     rr = torch.sqrt(u)
     st = torch.sqrt(torch.clamp(1 - u * u, min=0.0))
     cyl_p, cyl_n, cap_p, cap_n = side_p, side_n, side_p, side_n
+    cy = p[:, CAP_Y:CAP_Y + 1]  # the capsule caps' vertical semi-axis
+    hemi = (cy == rx).unsqueeze(-1)  # (B, 1, 1) hemispherical caps, as the reference
+    axes = _xyz(rx, cy, rz)  # (B, 1, 3)
     for f, sgn in ((1, 1.0), (2, -1.0)):
         m = (face == f).unsqueeze(-1)
         cyl_p = torch.where(m, _xyz(rx * rr * c, sgn * y0, rz * rr * s), cyl_p)
         cyl_n = torch.where(m, _xyz(zero, sgn * one, zero), cyl_n)
         cunit = _xyz(st * c, sgn * u, st * s)
         shift = _xyz(torch.zeros_like(y0), sgn * y0, torch.zeros_like(y0))  # (B, 1, 3)
-        cap_p = torch.where(m, cunit * rx.unsqueeze(-1) + shift, cap_p)
-        cap_n = torch.where(m, cunit, cap_n)
+        cap_p = torch.where(m, torch.where(hemi, cunit * rx.unsqueeze(-1), cunit * axes) + shift, cap_p)
+        cap_n = torch.where(m, torch.where(hemi, cunit, cunit / axes), cap_n)
 
     # plane
     pla_p = _xyz((2 * u0 - 1) * hx, zero, (2 * v0 - 1) * hz)

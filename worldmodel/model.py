@@ -42,6 +42,7 @@ from worldmodel.style import STYLE_GAIN, STYLE_K
 
 STYLE_FEATURES = 4  # style-head inputs: tone, patch coverage, growth, wear
 COVER_FEATURES = 3  # with ``style_tokens``: where damage, char and snow cover the anchor (wear × state)
+CARD_FEATURES = 1  # with ``style_per_gaussian``: snow cover on two-sided cards (leaves, blades)
 
 G_MAX = max(g for _, g in LODS)  # Gaussians per anchor the head emits; a lod may use fewer
 RAW = 14  # raw numbers per Gaussian: δ centre 3, scale 3, quat 4, opacity 1, colour 3
@@ -78,15 +79,27 @@ class ModelConfig:
     # so geometry and opacity can follow the field too, and the head sees the cover features.
     # Off for checkpoints written before it (their configs lack the key).
     style_tokens: bool = True
+    # The style head's colour term reads the field at each Gaussian's start position (anchor plus
+    # its slot offset) instead of once per anchor: G_MAX samples of the field per anchor, so tone
+    # and patch edges are drawn at the Gaussians' spacing; one more feature, the teacher's snow
+    # cover on two-sided cards (its slope term fixed at 0.5). Off for checkpoints written before it.
+    style_per_gaussian: bool = True
+    # Hidden width of a small MLP from those per-Gaussian features (and the material) to colour
+    # logits, added to the linear head: the teacher composes its effects nonlinearly (snow and char
+    # hide tone and patches). 0: none (checkpoints written before it). Output layer zero-initialised.
+    style_mlp: int = 32
 
     @classmethod
     def from_dict(cls, d: dict) -> ModelConfig:
         """Build from a dict; unknown keys raise ``TypeError``; a missing ``style_basis`` is "random",
-        a missing ``style_head`` or ``style_tokens`` off (checkpoints written before them)."""
+        a missing ``style_head``, ``style_tokens``, ``style_per_gaussian`` or ``style_mlp`` off
+        (checkpoints written before them)."""
         d = dict(d)
         d.setdefault("style_basis", "random")
         d.setdefault("style_head", False)
         d.setdefault("style_tokens", False)
+        d.setdefault("style_per_gaussian", False)
+        d.setdefault("style_mlp", 0)
         return cls(**d)
 
     def __post_init__(self) -> None:
@@ -96,6 +109,10 @@ class ModelConfig:
             raise ValueError("style_head needs style_basis 'teacher'")
         if self.style_tokens and not self.style_head:
             raise ValueError("style_tokens needs style_head")
+        if self.style_per_gaussian and not self.style_tokens:
+            raise ValueError("style_per_gaussian needs style_tokens")
+        if self.style_mlp < 0 or (self.style_mlp and not self.style_per_gaussian):
+            raise ValueError(f"style_mlp: a width >= 0, and > 0 needs style_per_gaussian; got {self.style_mlp}")
 
     def to_dict(self) -> dict:
         """Plain-dict form for checkpoints."""
@@ -368,13 +385,24 @@ class WorldModel(nn.Module):
         if cfg.style_tokens:
             self.style_embed = nn.Linear(self.n_style_features, d, bias=False)
             nn.init.zeros_(self.style_embed.weight)
+        if cfg.style_per_gaussian:  # not saved: a constant of the code (decode's slot layout)
+            self.register_buffer("slot_offsets", torch.from_numpy(_SLOT_OFFSETS).float(), persistent=False)
+        if cfg.style_mlp:
+            h = cfg.style_mlp
+            self.style_mlp_in = nn.Linear(self.n_style_features, h)
+            self.style_mlp_material = nn.Embedding(len(MATERIAL_NAMES), h)  # a per-material bias
+            nn.init.normal_(self.style_mlp_material.weight, std=0.5)
+            self.style_mlp_out = nn.Linear(h, 3)
+            nn.init.zeros_(self.style_mlp_out.weight)
+            nn.init.zeros_(self.style_mlp_out.bias)
 
     @property
     def n_style_features(self) -> int:
         """Width of :meth:`style_features` (0 without a style head)."""
         if not self.cfg.style_head:
             return 0
-        return STYLE_FEATURES + (COVER_FEATURES if self.cfg.style_tokens else 0)
+        return (STYLE_FEATURES + (COVER_FEATURES if self.cfg.style_tokens else 0)
+                + (CARD_FEATURES if self.cfg.style_per_gaussian else 0))
 
     def forward(self, enc: Encoded) -> torch.Tensor:
         """Raw outputs (B, N, G_MAX, RAW) for the encoded entities."""
@@ -389,8 +417,39 @@ class WorldModel(nn.Module):
         out = out.view(*out.shape[:2], G_MAX, RAW)
         if feats is not None:
             m = self.style_head(enc.material).view(-1, 1, self.n_style_features, 3)
-            out = out + F.pad(torch.einsum("bnf,bmfc->bnc", feats, m), (11, 0)).unsqueeze(2)
+            if self.cfg.style_per_gaussian:
+                fg = self.gaussian_style_features(enc)  # (B, N, G_MAX, F)
+                colour = (fg.unsqueeze(-1) * m.unsqueeze(2)).sum(-2)  # (B, N, G_MAX, 3), per element
+                if self.cfg.style_mlp:
+                    bias = self.style_mlp_material(enc.material).view(-1, 1, 1, self.cfg.style_mlp)
+                    colour = colour + self.style_mlp_out(F.gelu(self.style_mlp_in(fg) + bias))
+                out = out + F.pad(colour, (11, 0))
+            else:
+                out = out + F.pad(torch.einsum("bnf,bmfc->bnc", feats, m), (11, 0)).unsqueeze(2)
         return out
+
+    def gaussian_style_features(self, enc: Encoded) -> torch.Tensor:
+        """:meth:`style_features` at each Gaussian's start position, (B, N, G_MAX, F).
+
+        The start position is where :func:`decode` places the Gaussian before the network's offset:
+        the anchor plus its slot offset (tangent plane, × spacing). The field's phases there are the
+        anchor's (its tokens' sin/cos, exact) advanced by the small slot offset (angle addition), so
+        no large coordinate is rounded to float32.
+        """
+        k, nf = self.style_ws.shape[0], self.cfg.style_freqs
+        t = enc.tokens.unsqueeze(2)  # (B, N, 1, T)
+        b, n = enc.tokens.shape[:2]
+        qb = enc.base_quat.view(b, n, 1, 4)
+        d = _rotate(qb, self.slot_offsets.view(1, 1, G_MAX, 3)) * enc.spacing.view(b, 1, 1, 1)  # (B, N, G, 3)
+        f = self.fourier[:, :k]  # (3, k) the teacher's frequencies, cycles per metre
+        db = 2 * math.pi * (d[..., 0:1] * f[0] + d[..., 1:2] * f[1] + d[..., 2:3] * f[2])  # (B, N, G, k)
+        sa, ca = t[..., 6:6 + k], t[..., 6 + nf:6 + nf + k]
+        sb, cb = torch.sin(db), torch.cos(db)
+        sin_g, cos_g = sa * cb + ca * sb, ca * cb - sa * sb
+        s = (sin_g.unsqueeze(-1) * self.style_ws).sum(-2) + (cos_g.unsqueeze(-1) * self.style_wc).sum(-2)
+        st = enc.cond[:, None, None, 0:len(STATES)]
+        slope = (1.0 - enc.normals[..., 1:2]).clamp(0.0, 1.0).unsqueeze(2)
+        return self._field_features(s, st, slope)
 
     def style_features(self, enc: Encoded) -> torch.Tensor:
         """The style field's features at each anchor, (B, N, :attr:`n_style_features`).
@@ -406,13 +465,18 @@ class WorldModel(nn.Module):
         k, nf = self.style_ws.shape[0], self.cfg.style_freqs
         t = enc.tokens
         s = t[..., 6:6 + k] @ self.style_ws + t[..., 6 + nf:6 + nf + k] @ self.style_wc  # (B, N, C)
+        st = enc.cond[:, None, 0:len(STATES)]  # (B, 1, 4) damage, wetness, snow, burn
+        slope = (1.0 - enc.normals[..., 1:2]).clamp(0.0, 1.0)
+        return self._field_features(s, st, slope)
+
+    def _field_features(self, s: torch.Tensor, st: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
+        """Features from the field's pre-tanh sums ``s`` (..., C), states ``st`` and normal slope
+        (both broadcastable to ``s``'s leading shape)."""
         f = 0.5 + 0.5 * torch.tanh(STYLE_GAIN * s)
         p = ((f[..., 1:2] - 0.55) / 0.2).clamp(0.0, 1.0)
         feats = [f[..., 0:1] - 0.5, p * p * (3 - 2 * p), f[..., 2:4] - 0.5]
         if self.cfg.style_tokens:
             wear = f[..., 3:4]
-            st = enc.cond[:, None, 0:len(STATES)]  # (B, 1, 4) damage, wetness, snow, burn
-            slope = (1.0 - enc.normals[..., 1:2]).clamp(0.0, 1.0)
 
             def threshold(w: torch.Tensor) -> torch.Tensor:
                 return (0.5 + 1.2 * (w - 0.5)).clamp(0.0, 1.0)
@@ -422,6 +486,8 @@ class WorldModel(nn.Module):
 
             feats += [cover(threshold(wear), 0.6 * st[..., 0:1]), cover(threshold(wear), st[..., 3:4]),
                       cover(0.45 * threshold(1.0 - wear) + 0.55 * slope, st[..., 2:3])]
+            if self.cfg.style_per_gaussian:  # two-sided cards: the teacher fixes their slope at 0.5
+                feats.append(cover(0.45 * threshold(1.0 - wear) + 0.55 * 0.5, st[..., 2:3]))
         return torch.cat(feats, dim=-1)
 
 

@@ -217,8 +217,10 @@ def warm_start(model: WorldModel, path: str | Path) -> None:
     """Copy the weights of inference checkpoint ``path`` into ``model`` (same architecture).
 
     The fixed Fourier buffers stay the model's own (its config decides them); style-head parts the
-    checkpoint lacks (``style_tokens``'s embedding and cover features) start at zero, so the warm
-    model's output equals the checkpoint's. Where the per-anchor
+    checkpoint lacks (``style_tokens``'s embedding and cover features, ``style_per_gaussian``'s card
+    feature, ``style_mlp``'s output layer) start at zero, so the warm model's output equals the
+    checkpoint's, except that ``style_per_gaussian`` moves the head's field samples from the anchors
+    to the Gaussians' start positions. Where the per-anchor
     style frequencies differ from the checkpoint's (say a "random" → "teacher" style basis), the
     embedding's weights for those features are zeroed, so the run starts from the old appearance
     and learns the new features from scratch. Raises ``InputError`` on an architecture mismatch.
@@ -231,9 +233,10 @@ def warm_start(model: WorldModel, path: str | Path) -> None:
     for name, t in dst.items():
         if name in ("fourier", "global_fourier") or (name.startswith("style_") and name not in src):
             continue  # fixed buffers, and a style head the checkpoint lacks (kept at its zero init)
-        if name == "style_head.weight" and name in src and src[name].shape[1] < t.shape[1]:
-            # a head over fewer style features (written before ``style_tokens``): its features are
-            # the first ones, so its matrix fills the first rows; the new features start at zero
+        if name in ("style_head.weight", "style_embed.weight") and name in src and src[name].shape[1] < t.shape[1]:
+            # a head (or token map) over fewer style features (written before ``style_tokens`` or
+            # ``style_per_gaussian``): its features are the first ones, so its matrix fills the first
+            # entries; the new features start at zero
             w = torch.zeros_like(t)
             w[:, :src[name].shape[1]] = src[name].to(t.dtype)
             dst[name] = w

@@ -134,10 +134,13 @@ def unit_mesh(shape: str, capsule_k: float = 1.0) -> np.ndarray:
 
 
 def mesh_key(shape: str, half_extents: np.ndarray) -> tuple[tuple[str, float], np.ndarray]:
-    """(mesh key, (3,) scale) for a proxy: capsules round k = hy/r to 0.25 and scale by r."""
+    """(mesh key, (3,) scale) for a proxy: capsules round k = hy/r to 0.25 and scale by r; a capsule
+    shorter than it is wide (hy < r) is the ellipsoid (r, hy, r) (``engine.splats.vocab``)."""
     he = np.asarray(half_extents, np.float64)
     if shape == "capsule":
         r = float(min(he[0], he[2]))
+        if he[1] < r:
+            return ("sphere", 1.0), np.array([r, float(he[1]), r])
         k = round(float(he[1]) / r * 4.0) / 4.0
         return ("capsule", max(k, 1.0)), np.array([r, r, r])
     return (shape, 1.0), he

@@ -8,7 +8,9 @@ Shapes all live inside the box ``[-h, h]`` given by the proxy's half-extents ``h
 - ``box``: the box itself.
 - ``sphere``: the ellipsoid inscribed in the box.
 - ``cylinder``: axis +Y, elliptical cross-section with radii (hx, hz), from y=-hy to y=+hy.
-- ``capsule``: axis +Y, radius min(hx, hz), total half-height hy (hemispherical caps inside it).
+- ``capsule``: axis +Y, radius r = min(hx, hz), total half-height hy; its caps are half-ellipsoids
+  of semi-axes (r, min(r, hy), r): hemispheres when hy ≥ r, and a capsule shorter than it is wide
+  is the ellipsoid (r, hy, r), still inside the box.
 - ``plane``: a horizontal surface at y=0 spanning x in [-hx, hx], z in [-hz, hz]; hy is the
   height its surface detail (grass, water ripples) may rise to.
 - ``ramp``: a wedge: bottom face at y=-hy, sloped top rising from y=-hy at x=-hx to y=+hy at x=+hx.

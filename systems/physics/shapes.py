@@ -6,7 +6,7 @@ scale changed) by comparing specs. :func:`build_shape` turns a spec into a Rapie
 
 Proxy shapes follow ``engine.splats.vocab``: ``box`` → cuboid; ``sphere`` → ball (an ellipsoid
 becomes a convex hull); ``cylinder`` (axis +Y) → cylinder (elliptic → hull); ``capsule`` → capsule
-of radius min(hx, hz); ``plane`` → a thin slab whose top face is y = 0; ``ramp`` → wedge hull.
+of radius min(hx, hz) (shorter than wide: the ellipsoid's hull); ``plane`` → a thin slab whose top face is y = 0; ``ramp`` → wedge hull.
 """
 
 from __future__ import annotations
@@ -85,7 +85,9 @@ def shape_spec(where: str, collider: Collider, proxy: Proxy | None, scale: np.nd
             return _hull(_elliptic_cylinder_points(h), off)
         if ps == "capsule":
             r = float(min(h[0], h[2]))
-            return ("capsule", off, (max(float(h[1]) - r, 0.0), r))
+            if h[1] < r:  # shorter than wide: the ellipsoid (r, hy, r), as the proxy draws it
+                return _hull(_ellipsoid_points(np.array([r, float(h[1]), r])), off)
+            return ("capsule", off, (float(h[1]) - r, r))
         if ps == "plane":
             t = PLANE_THICKNESS
             return ("box", (off[0], off[1] - t, off[2]), (float(h[0]), t, float(h[2])))

@@ -38,6 +38,9 @@ def test_capsule_keeps_round_caps() -> None:
     key, scale = mesh_key("capsule", np.array([0.3, 1.2, 0.5]))
     assert key == ("capsule", 4.0) and scale.tolist() == [0.3, 0.3, 0.3]
     assert np.isclose(np.abs(unit_mesh("capsule", 4.0)[:, 1]).max(), 4.0)
+    # shorter than wide: the ellipsoid (r, hy, r) inside the box, as the teacher and the anchors
+    key, scale = mesh_key("capsule", np.array([0.5, 0.2, 0.6]))
+    assert key == ("sphere", 1.0) and scale.tolist() == [0.5, 0.2, 0.5]
 
 
 def _frame(ctx, size=(96, 64)):

@@ -63,3 +63,14 @@ def test_rotated_and_offset_colliders():
     q = np.array([np.cos(np.pi / 4), 0, 0, np.sin(np.pi / 4)])  # 90° about +Z: x extent becomes y
     g.spawn(Transform((0, 0, 0), q), Collider("box", half_extents=(1.0, 0.1, 0.1), offset=(0.5, 0, 0)), uid="beam")
     assert top_at(g, 0, 0) == pytest.approx(1.5, abs=1e-3)
+
+
+def test_a_capsule_shorter_than_wide_is_the_ellipsoid_inside_its_box():
+    """hy < min(hx, hz): the collider is the ellipsoid (r, hy, r) (not a ball of radius r poking out
+    of the box), as the proxy pass draws it and the world model's anchors lie on it."""
+    g = make_game()
+    g.spawn(Transform((0, 0, 0)), Proxy("capsule", (0.6, 0.25, 0.8)), Collider(), uid="pebble")
+    assert top_at(g, 0.0, 0.0) == pytest.approx(0.25, abs=0.02)
+    assert top_at(g, 0.0, 0.7) is None  # r = min(hx, hz) = 0.6: nothing beyond it, though hz = 0.8
+    side = top_at(g, 0.45, 0.0)  # on the ellipsoid: y = hy·sqrt(1 − (x/r)²)
+    assert side is not None and side == pytest.approx(0.25 * np.sqrt(1 - 0.75**2), abs=0.03)

@@ -154,8 +154,8 @@ def test_old_checkpoints_keep_their_random_basis_and_warm_start_zeroes_new_featu
 def test_style_head_reads_the_field_at_each_anchor() -> None:
     """A zero style head changes nothing; a tone-only head shifts colour logits by the numpy field."""
     torch.manual_seed(0)
-    with_head = WorldModel(ModelConfig(style_head=True, style_tokens=False)).eval()
-    plain = WorldModel(ModelConfig(style_head=False, style_tokens=False)).eval()
+    with_head = WorldModel(ModelConfig(style_head=True, style_tokens=False, style_per_gaussian=False, style_mlp=0)).eval()
+    plain = WorldModel(ModelConfig(style_head=False, style_tokens=False, style_per_gaussian=False, style_mlp=0)).eval()
     plain.load_state_dict({k: v for k, v in with_head.state_dict().items() if not k.startswith("style_")})
     spec = ProxySpec("box", (0.6, 0.5, 0.7), "plaster", 1_000_777)
     enc = encode([spec], 0, with_head.cfg)
@@ -168,8 +168,10 @@ def test_style_head_reads_the_field_at_each_anchor() -> None:
     q = enc.anchors[0].double().numpy() + style_offset(spec.style_seed)
     tone = style_field(q)[:, TONE] - 0.5
     assert np.allclose(delta, tone[:, None] * np.array([1.0, 2.0, -1.0]), atol=1e-4)
-    older = ModelConfig.from_dict({k: v for k, v in ModelConfig().to_dict().items() if k not in ("style_head", "style_tokens")})
-    assert older.style_head is False and older.style_tokens is False
+    older = ModelConfig.from_dict({k: v for k, v in ModelConfig().to_dict().items()
+                                   if k not in ("style_head", "style_tokens", "style_per_gaussian", "style_mlp")})
+    assert older.style_head is False and older.style_tokens is False and older.style_per_gaussian is False
+    assert older.style_mlp == 0
 
 
 def test_style_tokens_warm_start_unchanged_and_cover_follows_the_states(tmp_path) -> None:
@@ -179,11 +181,11 @@ def test_style_tokens_warm_start_unchanged_and_cover_follows_the_states(tmp_path
     from worldmodel.checkpoint import save_inference
 
     torch.manual_seed(1)
-    old = WorldModel(ModelConfig(style_tokens=False)).eval()
+    old = WorldModel(ModelConfig(style_tokens=False, style_per_gaussian=False, style_mlp=0)).eval()
     with torch.no_grad():
         old.style_head.weight.normal_(0.0, 0.5)
     save_inference(tmp_path / "old.pt", old)
-    new = WorldModel(ModelConfig()).eval()
+    new = WorldModel(ModelConfig(style_per_gaussian=False, style_mlp=0)).eval()
     warm_start(new, tmp_path / "old.pt")
     spec = ProxySpec("box", (0.6, 0.5, 0.7), "plaster", 1_000_777, (0.9, 0.2, 0.7, 0.6))
     enc = encode([spec], 0, new.cfg)
@@ -226,3 +228,41 @@ def test_cover_features_mirror_the_teacher_shader() -> None:
         "cover_at(0.45 * wear_threshold(1.0 - sty.w, q * 4.0 + 57.0) + 0.55 * slope, snow)",
     ):
         assert line in src, line
+
+
+def test_style_per_gaussian_reads_the_field_at_each_gaussians_start() -> None:
+    """``style_per_gaussian``: the head's features at each Gaussian's start position (anchor + slot
+    offset, as ``decode`` places it) equal the numpy field there; a tone-only head shifts each
+    Gaussian's colour logits by the field at its own start, not its anchor's."""
+    from worldmodel.model import _SLOT_OFFSETS, G_MAX, _rotate
+
+    torch.manual_seed(2)
+    m = WorldModel(ModelConfig()).eval()
+    spec = ProxySpec("capsule", (0.9, 0.5, 1.2), "plaster", 987_654_321, (0.4, 0.0, 0.3, 0.2))
+    enc = encode([spec], 0, m.cfg)
+    qb = enc.base_quat.double().unsqueeze(2)
+    slot = torch.from_numpy(_SLOT_OFFSETS).view(1, 1, G_MAX, 3)
+    start = enc.anchors.double().unsqueeze(2) + _rotate(qb, slot) * enc.spacing.double().view(1, 1, 1, 1)
+    field = style_field(start[0].numpy() + style_offset(spec.style_seed))  # (N, G, C)
+    with torch.no_grad():
+        fg = m.gaussian_style_features(enc)[0].double().numpy()  # (N, G, F)
+        assert np.allclose(fg[..., 0] + 0.5, field[..., TONE], atol=1e-5)
+        assert np.allclose(fg[..., 2:4] + 0.5, field[..., 2:4], atol=1e-5)
+        assert np.abs(fg[..., 0] - fg[:, :1, 0]).max() > 1e-3  # the slots see different field values
+        base = m(enc)
+        w = torch.zeros_like(m.style_head.weight)
+        w[spec.material_id, 0:3] = torch.tensor([1.0, 2.0, -1.0])
+        m.style_head.weight.copy_(w)
+        delta = (m(enc) - base)[0, :, :, 11:14].double().numpy()  # (N, G, 3)
+    assert np.allclose(delta, (field[..., TONE] - 0.5)[..., None] * np.array([1.0, 2.0, -1.0]), atol=1e-4)
+    # the colour MLP (zero output layer at init) adds colour logits only, per Gaussian
+    with torch.no_grad():
+        before = m(enc)
+        m.style_mlp_out.weight.normal_(0.0, 0.3)
+        after = m(enc)
+    assert torch.equal(after[..., :11], before[..., :11]) and not torch.equal(after[..., 11:], before[..., 11:])
+    assert (after[0, :, 0, 11:] - after[0, :, 1, 11:]).abs().max() > 1e-4
+    with pytest.raises(ValueError, match="style_per_gaussian needs style_tokens"):
+        ModelConfig(style_tokens=False)
+    with pytest.raises(ValueError, match="style_mlp"):
+        ModelConfig(style_per_gaussian=False)

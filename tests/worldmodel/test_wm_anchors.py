@@ -44,3 +44,33 @@ def test_budget_scales_with_area_and_lods() -> None:
     assert len(counts) >= 3 and counts == sorted(counts, reverse=True) and counts[-1] < counts[0]
     with pytest.raises(ValueError, match="lod"):
         anchor_count("box", (1, 1, 1), 7)
+
+
+@pytest.mark.parametrize("he", [(0.26, 0.16, 0.26), (1.76, 1.3, 1.76), (0.3, 1.0, 0.5), (0.5, 0.5, 0.5)])
+def test_capsule_anchors_lie_on_the_teachers_capsule(he: tuple[float, float, float]) -> None:
+    """A capsule is radius r = min(hx, hz) with half-ellipsoid caps (r, min(r, hy), r): the anchors
+    and the teacher's surface patches both satisfy that implicit surface, also when the capsule is
+    shorter than it is wide (a squashed ellipsoid, not a sphere of radius hy)."""
+    from worldmodel.teacher.surface import patches
+
+    r = min(he[0], he[2])
+    c = min(r, he[1])
+    y0 = he[1] - c
+
+    def residual(p: np.ndarray) -> np.ndarray:
+        rad = np.hypot(p[:, 0], p[:, 2])
+        ay = np.abs(p[:, 1])
+        side = np.abs(rad - r)
+        cap = np.abs((rad / r) ** 2 + (np.maximum(ay - y0, 0.0) / c) ** 2 - 1.0)
+        return np.where(ay <= y0, side, cap)
+
+    p, n = anchor_points("capsule", he, 256)
+    assert residual(p).max() < 1e-9
+    grad = np.stack([p[:, 0] / r**2, np.where(np.abs(p[:, 1]) > y0, (p[:, 1] - np.sign(p[:, 1]) * y0) / c**2, 0.0),
+                     p[:, 2] / r**2], axis=1)
+    grad /= np.linalg.norm(grad, axis=1, keepdims=True)
+    assert np.abs((n * grad).sum(1) - 1.0).max() < 1e-9  # normals: the implicit surface's
+    teacher_pts = np.concatenate([patch.grid(*np.meshgrid(np.linspace(0, 1, 9), np.linspace(0, 1, 9)))[0].reshape(-1, 3)
+                                  for patch in patches("capsule", he)])
+    assert residual(teacher_pts).max() < 1e-6
+    np.testing.assert_allclose(np.abs(p).max(0), np.abs(teacher_pts).max(0), rtol=0.03)
