@@ -59,7 +59,7 @@ def add_train_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pool", type=int, default=None, help="teacher items held at once")
     p.add_argument("--refresh", type=int, default=None, help="teacher items replaced per step (at most)")
     p.add_argument("--warmup", type=int, default=None, help="learning-rate warm-up steps")
-    p.add_argument("--train-only", default=None, help="train only parameters whose name starts with this (e.g. style_head)")
+    p.add_argument("--train-only", default=None, help="train only parameters whose name starts with one of these comma-separated prefixes (e.g. style_head,style_mlp)")
     p.add_argument("--materials", nargs="+", choices=MATERIAL_NAMES, metavar="TAG", default=None,
                    help="materials the teacher draws (default all); a tag given k times is drawn k times as often")
     p.add_argument("--init", default=None, help="warm-start a new run from this inference checkpoint (same architecture)")

@@ -75,7 +75,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     backend: str = "auto"  # rasteriser: auto (gsplat on CUDA), torch, gsplat
-    train_only: str = ""  # if set, only parameters whose name starts with this prefix are trained
+    train_only: str = ""  # if set, only parameters whose name starts with one of these prefixes (comma-separated)
     # materials the teacher draws from (empty: all); a tag listed k times is drawn k times as often
     materials: list[str] = field(default_factory=list)
     weights: LossWeights = field(default_factory=LossWeights)
@@ -331,7 +331,7 @@ def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, m
         p.requires_grad_(False)
     if cfg.train_only:
         for name, p in model.named_parameters():
-            p.requires_grad_(name.startswith(cfg.train_only))
+            p.requires_grad_(name.startswith(tuple(cfg.train_only.split(","))))
         if not any(p.requires_grad for p in model.parameters()):
             raise InputError("command line", "--train-only", "a prefix of at least one parameter name")
     if source is None:
@@ -399,8 +399,10 @@ def train(cfg: TrainConfig, out_dir: str | Path, source: Source | None = None, m
             log(f"step {step}/{end_step} loss {np.mean([h['total'] for h in recent]):.4f} "
                 f"photo {np.mean([h['photo'] for h in recent]):.4f} "
                 f"{(time.monotonic() - t_start) / 60:.1f} min, teacher items {fed}")
-        drain = getattr(source, "drain", None)
-        fresh = drain(cfg.refresh) if drain is not None else [source.sample(rng) for _ in range(cfg.refresh)]
+        if getattr(source, "procs", None):  # worker processes: take what is ready, never wait
+            fresh = source.drain(cfg.refresh)
+        else:  # rendered here (--workers 0), ``refresh`` items every step
+            fresh = [source.sample(rng) for _ in range(cfg.refresh)]
         for it in fresh:
             pool[int(rng.integers(len(pool)))] = it
         fed += len(fresh)

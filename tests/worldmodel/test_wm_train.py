@@ -39,10 +39,11 @@ def test_cli_tiny_training_with_the_real_teacher(tmp_path: Path, capsys) -> None
     from engine.cli import main
 
     code = main(["worldmodel", "train", "--tiny", "--max-steps", "8", "--out", str(tmp_path / "run"),
-                 "--no-progress", "--device", "cpu"])
+                 "--no-progress", "--device", "cpu", "--refresh", "1"])
     assert code == 0
     res = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert res["step"] == 8
+    assert res["teacher_items"] == 6 + 8  # the pool, then one fresh item per step rendered in-process
     assert res["pool_loss_end"] < res["pool_loss_start"], res
     assert Generator(tmp_path / "run" / "worldmodel.pt").generate([ProxySpec("plane", (1, 0.1, 1), "grass", 2)])
 
@@ -55,7 +56,8 @@ def test_cli_rejects_bad_training_arguments(tmp_path: Path, capsys) -> None:
 
 
 def test_train_only_a_prefix_leaves_the_rest_untouched(tmp_path: Path) -> None:
-    """`--init CKPT --train-only style_head`: a warm start whose other weights stay as they were."""
+    """`--init CKPT --train-only style_head,style_mlp`: a warm start whose other weights (the token
+    map ``style_embed`` among them) stay as they were."""
     from worldmodel.checkpoint import load_inference, save_inference
     from worldmodel.model import WorldModel
 
@@ -64,12 +66,12 @@ def test_train_only_a_prefix_leaves_the_rest_untouched(tmp_path: Path) -> None:
     torch.manual_seed(3)
     base = WorldModel(cfg.model)
     save_inference(tmp_path / "init.pt", base)
-    cfg.train_only = "style_head"
+    cfg.train_only = "style_head,style_mlp"
     train(cfg, tmp_path / "run", source=StandinSource(cfg.size, cfg.views), progress=False,
           init=tmp_path / "init.pt")
     st = torch.load(tmp_path / "run" / "state.pt", map_location="cpu", weights_only=False)["model"]
     for name, t in base.state_dict().items():
-        if name.startswith("style_head"):
+        if name.startswith(("style_head", "style_mlp")):
             assert not torch.equal(st[name], t), name
         else:
             assert torch.equal(st[name], t), name
