@@ -408,7 +408,12 @@ class WorldModel(nn.Module):
         """Raw outputs (B, N, G_MAX, RAW) for the encoded entities."""
         c = self.cond(torch.cat([enc.cond, self.material(enc.material)], dim=-1))
         x = self.embed(enc.tokens)
-        feats = self.style_features(enc) if self.cfg.style_head else None
+        fg = None
+        if self.cfg.style_per_gaussian:  # anchors and Gaussians in one pass of the feature ops
+            both = self._features_at(enc, self._gaussian_field_sums(enc, self._anchor_field_sums(enc)))
+            feats, fg = both[:, :, 0], both[:, :, 1:]
+        else:
+            feats = self.style_features(enc) if self.cfg.style_head else None
         if self.cfg.style_tokens:
             x = x + self.style_embed(feats)
         for blk in self.blocks:
@@ -417,9 +422,8 @@ class WorldModel(nn.Module):
         out = out.view(*out.shape[:2], G_MAX, RAW)
         if feats is not None:
             m = self.style_head(enc.material).view(-1, 1, self.n_style_features, 3)
-            if self.cfg.style_per_gaussian:
-                fg = self.gaussian_style_features(enc)  # (B, N, G_MAX, F)
-                colour = (fg.unsqueeze(-1) * m.unsqueeze(2)).sum(-2)  # (B, N, G_MAX, 3), per element
+            if fg is not None:  # (B, N, G_MAX, F): features at each Gaussian's start
+                colour = torch.matmul(fg, m)  # (B, N, G_MAX, 3)
                 if self.cfg.style_mlp:
                     bias = self.style_mlp_material(enc.material).view(-1, 1, 1, self.cfg.style_mlp)
                     colour = colour + self.style_mlp_out(F.gelu(self.style_mlp_in(fg) + bias))
@@ -436,20 +440,7 @@ class WorldModel(nn.Module):
         anchor's (its tokens' sin/cos, exact) advanced by the small slot offset (angle addition), so
         no large coordinate is rounded to float32.
         """
-        k, nf = self.style_ws.shape[0], self.cfg.style_freqs
-        t = enc.tokens.unsqueeze(2)  # (B, N, 1, T)
-        b, n = enc.tokens.shape[:2]
-        qb = enc.base_quat.view(b, n, 1, 4)
-        d = _rotate(qb, self.slot_offsets.view(1, 1, G_MAX, 3)) * enc.spacing.view(b, 1, 1, 1)  # (B, N, G, 3)
-        f = self.fourier[:, :k]  # (3, k) the teacher's frequencies, cycles per metre
-        db = 2 * math.pi * (d[..., 0:1] * f[0] + d[..., 1:2] * f[1] + d[..., 2:3] * f[2])  # (B, N, G, k)
-        sa, ca = t[..., 6:6 + k], t[..., 6 + nf:6 + nf + k]
-        sb, cb = torch.sin(db), torch.cos(db)
-        sin_g, cos_g = sa * cb + ca * sb, ca * cb - sa * sb
-        s = (sin_g.unsqueeze(-1) * self.style_ws).sum(-2) + (cos_g.unsqueeze(-1) * self.style_wc).sum(-2)
-        st = enc.cond[:, None, None, 0:len(STATES)]
-        slope = (1.0 - enc.normals[..., 1:2]).clamp(0.0, 1.0).unsqueeze(2)
-        return self._field_features(s, st, slope)
+        return self._features_at(enc, self._gaussian_field_sums(enc, self._anchor_field_sums(enc)))[:, :, 1:]
 
     def style_features(self, enc: Encoded) -> torch.Tensor:
         """The style field's features at each anchor, (B, N, :attr:`n_style_features`).
@@ -459,14 +450,45 @@ class WorldModel(nn.Module):
         (the teacher's smoothstep), growth and wear, centred. With ``style_tokens`` three more:
         how far damage, char and snow cover the anchor, the teacher's ``cover_at`` of its smooth
         wear threshold (its fine-noise fringe left out) at the entity's damage, burn and snow
-        states (snow also by the normal's slope). The head maps them per material to colour
-        logits (a zero-initialised F×3 matrix) added to every Gaussian of the anchor.
+        states (snow also by the normal's slope); with ``style_per_gaussian`` the snow cover of
+        two-sided cards. The head maps them per material to colour logits (a zero-initialised F×3
+        matrix) added to every Gaussian of the anchor (or, with ``style_per_gaussian``, the same
+        features at each Gaussian's start, :meth:`gaussian_style_features`).
         """
+        return self._features_at(enc, self._anchor_field_sums(enc).unsqueeze(2))[:, :, 0]
+
+    def _anchor_field_sums(self, enc: Encoded) -> torch.Tensor:
+        """The field's pre-tanh sums at the anchors, (B, N, C): linear in the teacher-frequency tokens."""
         k, nf = self.style_ws.shape[0], self.cfg.style_freqs
         t = enc.tokens
-        s = t[..., 6:6 + k] @ self.style_ws + t[..., 6 + nf:6 + nf + k] @ self.style_wc  # (B, N, C)
-        st = enc.cond[:, None, 0:len(STATES)]  # (B, 1, 4) damage, wetness, snow, burn
-        slope = (1.0 - enc.normals[..., 1:2]).clamp(0.0, 1.0)
+        return t[..., 6:6 + k] @ self.style_ws + t[..., 6 + nf:6 + nf + k] @ self.style_wc
+
+    def _gaussian_field_sums(self, enc: Encoded, s_anchor: torch.Tensor) -> torch.Tensor:
+        """(B, N, 1 + G_MAX, C): the anchor's sums ``s_anchor`` then each Gaussian start's.
+
+        A slot offset (sx, sy, 0) × spacing in the anchor's frame is sx·e₁ + sy·e₂ (the base
+        rotation's first two columns), so its phase step is a sum of two per-anchor products.
+        """
+        k, nf = self.style_ws.shape[0], self.cfg.style_freqs
+        b, n = enc.tokens.shape[:2]
+        w, x, y, z = enc.base_quat.unbind(-1)
+        e1 = torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y + w * z), 2 * (x * z - w * y)], dim=-1)
+        e2 = torch.stack([2 * (x * y - w * z), 1 - 2 * (x * x + z * z), 2 * (y * z + w * x)], dim=-1)
+        f = self.fourier[:, :k]  # (3, k) the teacher's frequencies, cycles per metre
+        step = (2 * math.pi) * enc.spacing.view(b, 1, 1)
+        pa, pb = ((e1 @ f) * step).unsqueeze(2), ((e2 @ f) * step).unsqueeze(2)  # (B, N, 1, k)
+        so = self.slot_offsets
+        db = pa * so[:, 0:1] + pb * so[:, 1:2]  # (B, N, G, k)
+        t = enc.tokens.unsqueeze(2)
+        sa, ca = t[..., 6:6 + k], t[..., 6 + nf:6 + nf + k]
+        sb, cb = torch.sin(db), torch.cos(db)
+        s = (sa * cb + ca * sb) @ self.style_ws + (ca * cb - sa * sb) @ self.style_wc  # (B, N, G, C)
+        return torch.cat([s_anchor.unsqueeze(2), s], dim=2)
+
+    def _features_at(self, enc: Encoded, s: torch.Tensor) -> torch.Tensor:
+        """Features from pre-tanh sums ``s`` (B, N, P, C) at P points per anchor."""
+        st = enc.cond[:, None, None, 0:len(STATES)]  # (B, 1, 1, 4) damage, wetness, snow, burn
+        slope = (1.0 - enc.normals[..., 1:2]).clamp(0.0, 1.0).unsqueeze(2)  # (B, N, 1, 1)
         return self._field_features(s, st, slope)
 
     def _field_features(self, s: torch.Tensor, st: torch.Tensor, slope: torch.Tensor) -> torch.Tensor:
