@@ -410,7 +410,7 @@ class WorldModel(nn.Module):
         x = self.embed(enc.tokens)
         fg = None
         if self.cfg.style_per_gaussian:  # anchors and Gaussians in one pass of the feature ops
-            both = self._features_at(enc, self._gaussian_field_sums(enc, self._anchor_field_sums(enc)))
+            both = self._anchor_and_gaussian_features(enc)
             feats, fg = both[:, :, 0], both[:, :, 1:]
         else:
             feats = self.style_features(enc) if self.cfg.style_head else None
@@ -440,7 +440,11 @@ class WorldModel(nn.Module):
         anchor's (its tokens' sin/cos, exact) advanced by the small slot offset (angle addition), so
         no large coordinate is rounded to float32.
         """
-        return self._features_at(enc, self._gaussian_field_sums(enc, self._anchor_field_sums(enc)))[:, :, 1:]
+        return self._anchor_and_gaussian_features(enc)[:, :, 1:]
+
+    def _anchor_and_gaussian_features(self, enc: Encoded) -> torch.Tensor:
+        """(B, N, 1 + G_MAX, F): the anchor's features, then each Gaussian start's (one pass)."""
+        return self._features_at(enc, self._gaussian_field_sums(enc, self._anchor_field_sums(enc)))
 
     def style_features(self, enc: Encoded) -> torch.Tensor:
         """The style field's features at each anchor, (B, N, :attr:`n_style_features`).
@@ -470,7 +474,7 @@ class WorldModel(nn.Module):
         rotation's first two columns), so its phase step is a sum of two per-anchor products.
         """
         k, nf = self.style_ws.shape[0], self.cfg.style_freqs
-        b, n = enc.tokens.shape[:2]
+        b = enc.tokens.shape[0]
         w, x, y, z = enc.base_quat.unbind(-1)
         e1 = torch.stack([1 - 2 * (y * y + z * z), 2 * (x * y + w * z), 2 * (x * z - w * y)], dim=-1)
         e2 = torch.stack([2 * (x * y - w * z), 1 - 2 * (x * x + z * z), 2 * (y * z + w * x)], dim=-1)
