@@ -9,7 +9,7 @@ import hashlib
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from engine.splats.vocab import MATERIAL_NAMES, SHAPES, STATES
@@ -46,6 +46,8 @@ spec_st = st.builds(ProxySpec, st.sampled_from(SHAPES), st.tuples(extents, exten
 
 @settings(max_examples=40, deadline=None)
 @given(specs=st.lists(spec_st, min_size=1, max_size=5), lod=st.integers(0, len(LODS) - 1))
+@example(specs=[ProxySpec("capsule", (0.6, 0.2, 0.8), "plaster", 3), ProxySpec("capsule", (0.3, 1.0, 0.5), "metal", 4)],
+         lod=0)  # a capsule shorter than wide (ellipsoid caps) beside a tall one (hemispheres)
 def test_device_inputs_match_model_encode(specs: list[ProxySpec], lod: int) -> None:
     """Host-side fields are bit-identical; the geometry agrees to float32 rounding (torch's CPU sqrt
     is not always correctly rounded, so a last bit may differ), and every anchor is on the same face."""
