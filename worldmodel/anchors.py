@@ -16,6 +16,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from engine.splats.vocab import capsule_dims
+
 # Levels of detail: (divisor of the anchor count, Gaussians per anchor point). lod 0 is the closest.
 LODS: tuple[tuple[int, int], ...] = ((1, 4), (4, 4), (16, 2))
 ANCHOR_DENSITY = 16.0  # anchor points per m² of surface at lod 0
@@ -76,15 +78,8 @@ def _cylinder_areas(hx: float, hy: float, hz: float) -> np.ndarray:
     return np.array([perim * 2 * hy, math.pi * hx * hz, math.pi * hx * hz])
 
 
-def _capsule_dims(hx: float, hy: float, hz: float) -> tuple[float, float, float]:
-    """(radius r = min(hx, hz), the caps' vertical semi-axis c = min(r, hy), side half-length hy − c)."""
-    r = min(hx, hz)
-    c = min(r, hy)
-    return r, c, hy - c
-
-
 def _capsule_areas(hx: float, hy: float, hz: float) -> np.ndarray:
-    r, c, y0 = _capsule_dims(hx, hy, hz)
+    r, c, y0 = capsule_dims(hx, hy, hz)
     if c == r:  # hemispherical caps
         cap = 2 * math.pi * r * r
     else:  # half an oblate spheroid (r, c, r): half of Knud Thomsen's ellipsoid area
@@ -139,7 +134,7 @@ def _anchor_points_cached(shape: str, he: tuple[float, float, float], n: int) ->
             rx, rz, y0 = hx, hz, hy
             areas = _cylinder_areas(hx, hy, hz)
         else:
-            r, cy, y0 = _capsule_dims(hx, hy, hz)
+            r, cy, y0 = capsule_dims(hx, hy, hz)
             rx, rz = r, r
             areas = _capsule_areas(hx, hy, hz)
         face, u = _pick(u, areas)

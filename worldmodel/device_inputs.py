@@ -85,7 +85,7 @@ def entity_params(specs: list[ProxySpec], lod: int, cfg: ModelConfig) -> np.ndar
         if name == "cylinder":
             p[rows, RADII] = np.concatenate([hx, hz, hy], axis=1)[rows]
         elif name == "capsule":
-            r = np.minimum(hx, hz)[rows]  # as anchors._capsule_dims
+            r = np.minimum(hx, hz)[rows]  # vectorised engine.splats.vocab.capsule_dims
             cy = np.minimum(r, hy[rows])
             p[rows, RADII] = np.concatenate([r, r, hy[rows] - cy], axis=1)
             p[rows, CAP_Y] = cy[:, 0]

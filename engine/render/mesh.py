@@ -17,6 +17,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from engine.splats.vocab import capsule_dims
+
 SEGMENTS = 16  # around the Y axis
 RINGS = 8  # pole to pole
 
@@ -138,9 +140,9 @@ def mesh_key(shape: str, half_extents: np.ndarray) -> tuple[tuple[str, float], n
     shorter than it is wide (hy < r) is the ellipsoid (r, hy, r) (``engine.splats.vocab``)."""
     he = np.asarray(half_extents, np.float64)
     if shape == "capsule":
-        r = float(min(he[0], he[2]))
-        if he[1] < r:
-            return ("sphere", 1.0), np.array([r, float(he[1]), r])
+        r, c, _ = capsule_dims(float(he[0]), float(he[1]), float(he[2]))
+        if c < r:
+            return ("sphere", 1.0), np.array([r, c, r])
         k = round(float(he[1]) / r * 4.0) / 4.0
         return ("capsule", max(k, 1.0)), np.array([r, r, r])
     return (shape, 1.0), he

@@ -74,3 +74,11 @@ def check_shape(name: str) -> str:
     if name not in SHAPES:
         raise ValueError(f"unknown shape {name!r}; expected one of {', '.join(SHAPES)}")
     return name
+
+
+def capsule_dims(hx: float, hy: float, hz: float) -> tuple[float, float, float]:
+    """A capsule proxy's (radius r = min(hx, hz), its caps' vertical semi-axis c = min(r, hy),
+    the straight side's half-length hy − c): c < r is the capsule shorter than it is wide."""
+    r = min(hx, hz)
+    c = min(r, hy)
+    return r, c, hy - c

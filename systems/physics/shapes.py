@@ -19,6 +19,7 @@ import rapier3d as rp
 from engine.components import Proxy
 from engine.errors import InputError
 from engine.physics_components import Collider
+from engine.splats.vocab import capsule_dims
 
 # (kind, offset (x, y, z), params): params are floats, or for hull/trimesh tuples of floats/ints.
 ShapeSpec = tuple
@@ -84,10 +85,10 @@ def shape_spec(where: str, collider: Collider, proxy: Proxy | None, scale: np.nd
                 return ("cylinder", off, (float(h[1]), float(h[0])))
             return _hull(_elliptic_cylinder_points(h), off)
         if ps == "capsule":
-            r = float(min(h[0], h[2]))
-            if h[1] < r:  # shorter than wide: the ellipsoid (r, hy, r), as the proxy draws it
-                return _hull(_ellipsoid_points(np.array([r, float(h[1]), r])), off)
-            return ("capsule", off, (float(h[1]) - r, r))
+            r, c, side = capsule_dims(float(h[0]), float(h[1]), float(h[2]))
+            if c < r:  # shorter than wide: the ellipsoid (r, hy, r), as the proxy draws it
+                return _hull(_ellipsoid_points(np.array([r, c, r])), off)
+            return ("capsule", off, (side, r))
         if ps == "plane":
             t = PLANE_THICKNESS
             return ("box", (off[0], off[1] - t, off[2]), (float(h[0]), t, float(h[2])))
